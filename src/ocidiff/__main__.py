@@ -1,0 +1,5 @@
+"""`python -m ocidiff`."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,743 @@
+"""The orchestrator: opens inputs, schedules layer pumps on both cores, and assembles results.
+
+This is the imperative shell around the pure core: it owns file handles, the worker pool (through
+`concurrency`), the cache and progress reporting. Commands call one function here each.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import BinaryIO
+
+from .compression import (
+    Compression,
+    CompressionInfo,
+    ZstdFrameWalker,
+    new_decoder,
+    parse_gzip_header,
+    sniff,
+)
+from .concurrency import map_parallel, run_two_stage
+from .diff.assemble import (
+    ReportOptions,
+    archive_changes,
+    build_report,
+    packing_changes,
+    pair_images,
+)
+from .diff.engine import EngineOptions, Side, diff_image, layers_to_read
+from .diff.entries import ContentExplainer
+from .errors import InputError, OcidiffError, UsageError
+from .inventory import (
+    BlobFacts,
+    BlobStage,
+    Depth,
+    LayerInventory,
+    PumpOptions,
+    TarStage,
+    combine,
+    new_stages,
+    pump_sequential,
+)
+from .oci.image import ImageArchive, ImageRef, LayerRef, Problem, ProblemKind
+from .oci.layout import resolve_archive
+from .oci.model import Platform
+from .oci.parse import JsonLimits
+from .progress import Progress, SilentProgress
+from .report import Change, Report
+from .source import ArchiveSource, DirectorySource, Member, MemorySource, TarballSource
+from .source import normalize_member_path as _norm
+from .tar.events import ArchiveEnd, EntryData, EntryEnd, EntryHeader, EntryKind, NeedData
+from .verify import LayerVerdict, VerifyReport, check_layer, summarize
+
+_PIPELINE_THRESHOLD = 4 << 20  # below this a second thread costs more than it saves
+_RETAIN_LIMIT = 1 << 20  # streamed members up to this size are kept in memory (documents)
+_RETAIN_TOTAL = 512 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOptions:
+    json_limits: JsonLimits = JsonLimits()
+    pump: PumpOptions = PumpOptions()
+    stream_depth: Depth = Depth.INVENTORY  # what to compute while a non-seekable input passes by
+
+
+@dataclass
+class OpenedArchive:
+    """A resolved archive plus the means to read its blobs."""
+
+    source: ArchiveSource
+    archive: ImageArchive
+    prepumped: dict[str, LayerInventory] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.source.close()
+
+    def __enter__(self) -> OpenedArchive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_archive(path_text: str, options: OpenOptions = OpenOptions()) -> OpenedArchive:
+    """Open an image archive: OCI tarball or directory, any docker-archive, compressed, or '-'."""
+    if path_text == "-":
+        return _open_stream(sys.stdin.buffer, "<stdin>", options)
+    path = Path(path_text)
+    try:
+        if path.is_dir():
+            source: ArchiveSource = DirectorySource(path)
+            return OpenedArchive(source, _resolve(source, options, is_directory=True))
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+            kind = sniff(head)
+            if kind is not Compression.NONE:
+                handle.seek(0)
+                return _open_stream(handle, str(path), options, outer=kind)
+    except FileNotFoundError:
+        raise InputError("no such file or directory", file=path_text) from None
+    except IsADirectoryError:
+        raise InputError("is a directory", file=path_text) from None
+    except PermissionError:
+        raise InputError("permission denied", file=path_text) from None
+    try:
+        source = TarballSource(path)
+    except OcidiffError as exc:
+        raise exc.located(file=path_text) from None
+    try:
+        return OpenedArchive(source, _resolve(source, options, is_directory=False))
+    except BaseException:
+        source.close()
+        raise
+
+
+def _resolve(
+    source: ArchiveSource, options: OpenOptions, *, is_directory: bool, outer: str = "none"
+) -> ImageArchive:
+    try:
+        return resolve_archive(
+            source, is_directory=is_directory, outer_compression=outer, limits=options.json_limits
+        )
+    except OcidiffError as exc:
+        raise exc.located(file=source.name) from None
+
+
+def _open_stream(
+    handle: BinaryIO, name: str, options: OpenOptions, outer: Compression | None = None
+) -> OpenedArchive:
+    """One forward pass over a non-seekable (or compressed) archive.
+
+    The index comes last in every real producer, so while members stream by nobody knows which
+    is a layer: small members are retained (documents), large ones are pumped speculatively and
+    their results kept by path. Resolution happens when the stream ends."""
+    scan = _StreamScan(options)
+    raw = handle.read(512)
+    kind = outer if outer is not None else sniff(raw)
+    decoder = new_decoder(kind, max_zstd_window=options.pump.max_zstd_window)
+    try:
+        data = raw
+        while data:
+            decoder.feed(data, scan.feed)
+            data = handle.read(1 << 20)
+        decoder.finish(scan.feed)
+        scan.finish()
+    except OcidiffError as exc:
+        raise exc.located(file=name) from None
+    source = MemorySource(name, tuple(scan.members), scan.retained)
+    archive = _resolve(source, options, is_directory=False, outer=kind.value)
+    return OpenedArchive(source, archive, scan.pumped)
+
+
+class _StreamScan:
+    """Consumes the decompressed outer tar: retains documents, pumps large members."""
+
+    def __init__(self, options: OpenOptions) -> None:
+        from .tar.parser import TarParser
+
+        self._parser = TarParser()
+        self._pump_options = replace(options.pump, depth=options.stream_depth)
+        self.members: list[Member] = []
+        self.retained: dict[str, bytes] = {}
+        self.pumped: dict[str, LayerInventory] = {}
+        self._buffer: list[bytes] | None = None
+        self._stages: tuple[BlobStage, TarStage] | None = None
+        self._retained_total = 0
+
+    def feed(self, data: bytes) -> None:
+        self._parser.feed(data)
+        self._drain()
+
+    def finish(self) -> None:
+        self._parser.end_of_input()
+        self._drain()
+
+    def _drain(self) -> None:
+        from .source import _member_from_entry
+
+        while True:
+            event = self._parser.next_event()
+            if isinstance(event, NeedData | ArchiveEnd):
+                return
+            if isinstance(event, EntryHeader):
+                entry = event.entry
+                self.members.append(_member_from_entry(entry, len(self.members)))
+                if entry.kind is not EntryKind.FILE:
+                    continue
+                if entry.size <= _RETAIN_LIMIT:
+                    self._buffer = []
+                else:
+                    self._stages = new_stages(self._pump_options, lambda stage: stage.feed)
+            elif isinstance(event, EntryData):
+                if self._buffer is not None:
+                    self._buffer.append(bytes(event.data))
+                elif self._stages is not None:
+                    self._stages[0].feed(event.data)
+            elif isinstance(event, EntryEnd):
+                self._complete(_norm(event.entry.name))
+
+    def _complete(self, path: str) -> None:
+        if self._buffer is not None:
+            data = b"".join(self._buffer)
+            self._retained_total += len(data)
+            if self._retained_total > _RETAIN_TOTAL:
+                raise InputError(
+                    "too many small members to hold while streaming",
+                    member=path,
+                    hint="pass a seekable, uncompressed tarball",
+                )
+            self.retained[path] = data
+        elif self._stages is not None:
+            blob, tar = self._stages
+            try:
+                facts = blob.finish()
+                self.pumped[path] = combine(facts, tar.finish(facts.digest), self._pump_options)
+            except OcidiffError as exc:
+                raise exc.located(member=path) from None
+        self._buffer = None
+        self._stages = None
+
+
+# -- images and platforms -------------------------------------------------------------------
+
+
+def parse_platform(text: str) -> Platform:
+    parts = text.split("/")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise UsageError(f"invalid platform {text!r}", hint="use os/arch or os/arch/variant")
+    return Platform(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+
+
+def select_images(archive: ImageArchive, platform: str | None) -> tuple[ImageRef, ...]:
+    """The images to work on: those matching `--platform`, else all of them."""
+    if platform is None:
+        return archive.images
+    wanted = parse_platform(platform)
+    matches = tuple(
+        image
+        for image in archive.images
+        if image.platform.os == wanted.os
+        and image.platform.architecture == wanted.architecture
+        and (wanted.variant is None or image.platform.variant == wanted.variant)
+    )
+    if not matches:
+        available = ", ".join(sorted({str(i.platform) for i in archive.images})) or "none"
+        raise UsageError(
+            f"no image for platform {platform}", file=archive.source, hint=f"available: {available}"
+        )
+    return matches
+
+
+# -- layers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LayerJob:
+    opened: OpenedArchive
+    member: str
+    label: str  # digest or member path, for errors and progress
+
+
+def pump_member(
+    opened: OpenedArchive, member: str, options: PumpOptions, progress: Progress | None = None
+) -> LayerInventory:
+    """Inventory one blob of an archive in one streaming pass."""
+    pre = opened.prepumped.get(_norm(member))
+    if pre is not None:
+        if options.depth is Depth.INVENTORY and pre.entries is None and pre.is_tar:
+            raise UsageError("streamed input was read without inventory", member=member)
+        return pre
+    try:
+        with opened.source.open(member) as handle:
+            size = _size_of(opened, member)
+            reader = _progress_reader(handle, member, size, progress or SilentProgress())
+            if size is not None and size < _PIPELINE_THRESHOLD:
+                return pump_sequential(reader, options)
+            return _pump_pipelined(reader, options)
+    except OcidiffError as exc:
+        raise exc.located(file=opened.source.name, member=member) from None
+
+
+def _size_of(opened: OpenedArchive, member: str) -> int | None:
+    for candidate in opened.source.members():
+        if candidate.path == _norm(member):
+            return candidate.size
+    return None
+
+
+def _progress_reader(
+    handle: BinaryIO, label: str, size: int | None, progress: Progress
+) -> Callable[[int], bytes]:
+    done = 0
+    progress.begin(label, size or 0)
+
+    def read(n: int) -> bytes:
+        nonlocal done
+        data = handle.read(n)
+        done += len(data)
+        if data:
+            progress.advance(label, done)
+        else:
+            progress.end(label)
+        return data
+
+    return read
+
+
+def _pump_pipelined(read: Callable[[int], bytes], options: PumpOptions) -> LayerInventory:
+    holder: dict[str, Callable[[bytes], None]] = {}
+    blob, tar = new_stages(options, lambda stage: lambda piece: holder["put"](piece))
+
+    def produce(put: Callable[[bytes], None]) -> BlobFacts:
+        holder["put"] = put
+        while data := read(1 << 20):
+            blob.feed(data)
+        return blob.finish()
+
+    facts = run_two_stage(produce, tar.feed)
+    return combine(facts, tar.finish(facts.digest), options)
+
+
+def pump_many(
+    jobs: Sequence[LayerJob], options: PumpOptions, progress: Progress | None = None
+) -> list[LayerInventory]:
+    """Inventory several blobs on the worker pool, each distinct (archive, member) once."""
+    unique: dict[tuple[int, str], LayerJob] = {}
+    for job in jobs:
+        unique.setdefault((id(job.opened), _norm(job.member)), job)
+    keys = list(unique)
+    results = map_parallel(
+        lambda key: pump_member(unique[key].opened, unique[key].member, options, progress), keys
+    )
+    by_key = dict(zip(keys, results, strict=True))
+    return [by_key[(id(job.opened), _norm(job.member))] for job in jobs]
+
+
+@contextmanager
+def opened_archive(path_text: str, options: OpenOptions = OpenOptions()) -> Iterator[OpenedArchive]:
+    opened = open_archive(path_text, options)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def open_layer_blob(path_text: str) -> bytes:
+    """Read a small file fully (used for a bare layer given on the command line)."""
+    return io.FileIO(path_text).readall()
+
+
+def layer_member(layer: LayerRef) -> str | None:
+    return layer.member
+
+
+# -- verify ---------------------------------------------------------------------------------
+
+
+def verify_archive(
+    opened: OpenedArchive,
+    platform: str | None = None,
+    options: PumpOptions = PumpOptions(),
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Check every blob's digest and size, every diff_id and media type, every reference."""
+    archive = opened.archive
+    images = select_images(archive, platform) if platform else archive.images
+    digest_options = replace(options, depth=Depth.DIGESTS)
+    extra: list[Problem] = []
+    work: dict[str, tuple[str, LayerRef]] = {}
+    for image in images:
+        for layer in image.layers:
+            if layer.member is None:
+                if not (layer.media_type or "").count("nondistributable") and not (
+                    layer.media_type or ""
+                ).count("foreign"):
+                    extra.append(
+                        Problem(
+                            ProblemKind.MISSING_BLOB,
+                            layer.digest or "?",
+                            f"layer #{layer.index} of {image.platform} is missing",
+                        )
+                    )
+                continue
+            work.setdefault(_norm(layer.member), (str(image.platform), layer))
+    others = [
+        m.path
+        for m in opened.source.members()
+        if m.path.startswith("blobs/")
+        and m.kind is EntryKind.FILE
+        and m.path not in work
+        and m.path.count("/") == 2
+    ]
+    outcomes = map_parallel(
+        lambda member: _pump_or_fail(opened, member, digest_options, progress), [*work, *others]
+    )
+    verdicts: list[LayerVerdict] = []
+    for member, outcome in zip([*work, *others], outcomes, strict=True):
+        if member in work:
+            platform_text, layer = work[member]
+            verdicts.append(_layer_verdict(platform_text, layer, member, outcome))
+        else:
+            extra.extend(_named_blob_check(member, outcome))
+    return summarize(archive, verdicts, extra, len(outcomes))
+
+
+def _pump_or_fail(
+    opened: OpenedArchive, member: str, options: PumpOptions, progress: Progress | None
+) -> LayerInventory | tuple[OcidiffError, str, int]:
+    try:
+        return pump_member(opened, member, options, progress)
+    except OcidiffError as exc:
+        digest, size = _plain_digest(opened, member)
+        return exc, digest, size
+
+
+def _plain_digest(opened: OpenedArchive, member: str) -> tuple[str, int]:
+    """sha256 of the stored bytes alone, for a blob the pump could not get through."""
+    import hashlib
+
+    sha = hashlib.sha256()
+    size = 0
+    try:
+        with opened.source.open(member) as handle:
+            while data := handle.read(1 << 20):
+                sha.update(data)
+                size += len(data)
+    except OcidiffError:
+        return "unreadable", size
+    return "sha256:" + sha.hexdigest(), size
+
+
+def _layer_verdict(
+    platform: str,
+    layer: LayerRef,
+    member: str,
+    outcome: LayerInventory | tuple[OcidiffError, str, int],
+) -> LayerVerdict:
+    if isinstance(outcome, LayerInventory):
+        problems, notes = check_layer(layer, outcome, f"layer #{layer.index}")
+        return LayerVerdict(
+            platform,
+            layer.index,
+            member,
+            outcome.digest,
+            outcome.size,
+            outcome.diff_id,
+            outcome.compression.kind.value,
+            tuple(problems),
+            tuple(notes),
+        )
+    error, digest, size = outcome
+    problems = [
+        Problem(
+            ProblemKind.UNREADABLE,
+            layer.digest or member,
+            f"layer #{layer.index} cannot be read: {error.one_line()}",
+        )
+    ]
+    if layer.digest is not None and digest != layer.digest:
+        problems.insert(
+            0,
+            Problem(
+                ProblemKind.DIGEST_MISMATCH,
+                layer.digest,
+                f"content of layer #{layer.index} does not match its digest",
+                layer.digest,
+                digest,
+            ),
+        )
+    return LayerVerdict(platform, layer.index, member, digest, size, None, "?", tuple(problems), ())
+
+
+def _named_blob_check(
+    member: str, outcome: LayerInventory | tuple[OcidiffError, str, int]
+) -> list[Problem]:
+    """A blob outside the selected images (documents, other platforms, unreferenced ones):
+    only its name can be checked."""
+    algorithm, encoded = member.split("/")[1:3]
+    named = f"{algorithm}:{encoded}"
+    actual = outcome.digest if isinstance(outcome, LayerInventory) else outcome[1]
+    if algorithm != "sha256" or actual == named:
+        return []
+    return [
+        Problem(
+            ProblemKind.DIGEST_MISMATCH,
+            named,
+            f"content of {member} does not match its name",
+            named,
+            actual,
+        )
+    ]
+
+
+# -- bare layer blobs -----------------------------------------------------------------------
+
+_ARCHIVE_TOP_NAMES = frozenset(
+    {"oci-layout", "index.json", "manifest.json", "repositories", "blobs"}
+)
+_PEEK_BYTES = 256 << 10
+
+
+class _Enough(Exception):
+    """Stops a peek once enough decompressed bytes are in hand."""
+
+
+def _first_member_names(path: Path) -> list[str] | None:
+    """Names of the first few tar members of a file, decompressing if needed; None if not a tar."""
+    from .tar.parser import TarParser
+
+    with open(path, "rb") as handle:
+        raw = handle.read(_PEEK_BYTES)
+    collected: list[bytes] = []
+    total = 0
+
+    def sink(piece: bytes) -> None:
+        nonlocal total
+        collected.append(piece)
+        total += len(piece)
+        if total >= _PEEK_BYTES:
+            raise _Enough
+
+    try:
+        decoder = new_decoder(sniff(raw))
+        with suppress(_Enough):
+            decoder.feed(raw, sink)
+        parser = TarParser()
+        parser.feed(b"".join(collected))
+        names: list[str] = []
+        while len(names) < 8:
+            event = parser.next_event()
+            if isinstance(event, NeedData | ArchiveEnd):
+                break
+            if isinstance(event, EntryHeader):
+                names.append(event.entry.name)
+        return names
+    except OcidiffError:
+        return None
+
+
+def _is_archive_name(name: str) -> bool:
+    import re
+
+    first = _norm(name).split("/", 1)[0]
+    if first in _ARCHIVE_TOP_NAMES or first.startswith("sha256:"):
+        return True
+    return bool(re.fullmatch(r"[0-9a-f]{64}(\.json|\.tar|\.tar\.gz)?", first))
+
+
+def open_layer(
+    path_text: str, options: OpenOptions, progress: Progress | None = None
+) -> LayerInventory | None:
+    """Inventory `path_text` when it is a bare layer blob (tar, tar.gz, tar.zst); else None."""
+    if path_text == "-":
+        return None
+    path = Path(path_text)
+    if not path.is_file():
+        return None
+    names = _first_member_names(path)
+    if names is None or any(_is_archive_name(n) for n in names):
+        return None
+    pump_options = replace(options.pump, depth=Depth.INVENTORY)
+    try:
+        with open(path, "rb") as handle:
+            size = path.stat().st_size
+            reader = _progress_reader(handle, path_text, size, progress or SilentProgress())
+            if size < _PIPELINE_THRESHOLD:
+                return pump_sequential(reader, pump_options)
+            return _pump_pipelined(reader, pump_options)
+    except OcidiffError as exc:
+        raise exc.located(file=path_text) from None
+
+
+# -- diff -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DiffOptions:
+    ignore: tuple[str, ...] = ("archive-packing", "image-name")
+    exclude: tuple[str, ...] = ()
+    platform: str | None = None
+    max_examples: int = 3
+    capture_max: int = 1 << 20
+
+
+def diff_archives(
+    path_a: str,
+    path_b: str,
+    options: DiffOptions = DiffOptions(),
+    open_options: OpenOptions = OpenOptions(),
+    progress: Progress | None = None,
+) -> Report:
+    """Compare two image archives and name the cause of every difference."""
+    pump_options = replace(
+        open_options.pump, depth=Depth.INVENTORY, capture_max=options.capture_max
+    )
+    open_options = replace(open_options, pump=pump_options, stream_depth=Depth.INVENTORY)
+    with opened_archive(path_a, open_options) as old, opened_archive(path_b, open_options) as new:
+        identical = _files_identical(path_a, path_b)
+        images_old = (
+            select_images(old.archive, options.platform) if options.platform else old.archive.images
+        )
+        images_new = (
+            select_images(new.archive, options.platform) if options.platform else new.archive.images
+        )
+        pairs, only_old, only_new = pair_images(images_old, images_new)
+        plan = [layers_to_read(a, b) for a, b in pairs]
+        jobs = [LayerJob(old, m, m) for p in plan for m in p[0]] + [
+            LayerJob(new, m, m) for p in plan for m in p[1]
+        ]
+        unique = _unique_jobs(jobs)
+        outcomes = map_parallel(
+            lambda job: _pump_or_fail(job.opened, job.member, pump_options, progress), unique
+        )
+        by_side: dict[int, dict[str, LayerInventory | tuple[OcidiffError, str, int]]] = {}
+        for job, outcome in zip(unique, outcomes, strict=True):
+            by_side.setdefault(id(job.opened), {})[job.member] = outcome
+        sides = (
+            _side(old, [p[2] for p in plan], by_side.get(id(old), {})),
+            _side(new, [p[3] for p in plan], by_side.get(id(new), {})),
+        )
+    explain = _content_explainer()
+    engine_options = EngineOptions(exclude=options.exclude)
+    nodes = [diff_image(a, b, sides, engine_options, explain) for a, b in pairs]
+    archive_level = archive_changes(old.archive, new.archive)
+    for image in only_old:
+        archive_level.append(
+            Change(
+                "platforms",
+                f"{image.platform}",
+                "platform",
+                str(image.platform),
+                None,
+                "only in the first image",
+            )
+        )
+    for image in only_new:
+        archive_level.append(
+            Change(
+                "platforms",
+                f"{image.platform}",
+                "platform",
+                None,
+                str(image.platform),
+                "only in the second image",
+            )
+        )
+    all_equal = (
+        bool(nodes) and all(n.status == "equal" for n in nodes) and not only_old and not only_new
+    )
+    if all_equal and not identical:
+        archive_level.extend(packing_changes(old.archive, new.archive))
+    echo = {
+        "ignore": list(options.ignore),
+        "exclude": list(options.exclude),
+        "platform": options.platform,
+    }
+    return build_report(
+        (path_a, path_b),
+        identical,
+        archive_level,
+        nodes,
+        ReportOptions(options.ignore, options.max_examples, echo),
+    )
+
+
+def _unique_jobs(jobs: list[LayerJob]) -> list[LayerJob]:
+    seen: dict[tuple[int, str], LayerJob] = {}
+    for job in jobs:
+        seen.setdefault((id(job.opened), job.member), job)
+    return list(seen.values())
+
+
+def _side(
+    opened: OpenedArchive,
+    head_lists: list[list[str]],
+    outcomes: dict[str, LayerInventory | tuple[OcidiffError, str, int]],
+) -> Side:
+    inventories: dict[str, LayerInventory] = dict(opened.prepumped)
+    failures: dict[str, str] = {}
+    contents: dict[str, bytes] = {}
+    for member, outcome in outcomes.items():
+        if isinstance(outcome, LayerInventory):
+            inventories[member] = outcome
+            contents.update(outcome.captured)
+        else:
+            failures[member] = outcome[0].one_line()
+    heads = {m: blob_head_info(opened, m) for members in head_lists for m in members}
+    return Side(opened.archive, inventories, failures, heads, contents)
+
+
+def blob_head_info(opened: OpenedArchive, member: str) -> CompressionInfo:
+    """Compression facts from a blob's first bytes only: enough to explain a compression-only
+    difference without decompressing the layer."""
+    streamed = opened.prepumped.get(_norm(member))
+    if streamed is not None:
+        return streamed.compression
+    with opened.source.open(member) as handle:
+        head = handle.read(64 << 10)
+    kind = sniff(head)
+    gzip_header = parse_gzip_header(head) if kind is Compression.GZIP else None
+    frame = None
+    if kind is Compression.ZSTD:
+        walker = ZstdFrameWalker()
+        with suppress(OcidiffError):
+            walker.feed(head)
+        frame = walker.first_frame
+    return CompressionInfo(kind, 0, gzip_header, frame, 0, 0)
+
+
+def _content_explainer() -> ContentExplainer | None:
+    """The format-aware explainers, when that module is present in this installation."""
+    import importlib
+
+    try:
+        module = importlib.import_module("ocidiff.diff.content")
+    except ImportError:
+        return None
+    explain_content = module.explain_content
+
+    def explain(path: str, old: bytes, new: bytes) -> tuple[tuple[str, str], ...]:
+        return tuple((f.cause, f.detail) for f in explain_content(path, old, new))
+
+    return explain
+
+
+def _files_identical(path_a: str, path_b: str) -> bool:
+    """Byte-identical inputs (regular files only); stops at the first differing block."""
+    a, b = Path(path_a), Path(path_b)
+    if path_a == "-" or path_b == "-" or not (a.is_file() and b.is_file()):
+        return False
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            block_a, block_b = fa.read(1 << 20), fb.read(1 << 20)
+            if block_a != block_b:
+                return False
+            if not block_a:
+                return True

@@ -1,0 +1,360 @@
+"""The command line: a thin typer shell. Each command parses options, calls one library function,
+renders the result to stdout, and maps outcomes to diff(1)-style exit codes (0 same/ok, 1
+different/mismatch, 2 trouble). Errors are one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from dataclasses import replace
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from .diff.causes import ALL_CODES
+from .errors import OcidiffError
+from .progress import Progress
+
+if TYPE_CHECKING:
+    from .api import OpenOptions
+
+app = typer.Typer(
+    name="ocidiff",
+    help="Explain why two container image builds differ, offline, from the tarballs alone.\n\n"
+    "Inputs: OCI layout tarballs (buildx --output type=oci), OCI layout directories, docker save "
+    "archives of every generation, gzip/zstd-compressed tarballs, or '-' for stdin.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class TextOrJson(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+class TextOrJsonl(enum.StrEnum):
+    text = "text"
+    jsonl = "jsonl"
+
+
+Platform = Annotated[
+    str | None,
+    typer.Option("--platform", help="Only this platform: os/arch[/variant], e.g. linux/arm64/v8."),
+]
+MaxUncompressed = Annotated[
+    int,
+    typer.Option(
+        "--max-uncompressed",
+        help="Refuse a layer decompressing past this many bytes.",
+        show_default=True,
+    ),
+]
+MaxRatio = Annotated[
+    int, typer.Option("--max-ratio", help="Refuse a layer expanding more than this ratio.")
+]
+MaxJsonBytes = Annotated[
+    int, typer.Option("--max-json-bytes", help="Refuse JSON documents larger than this.")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")]
+
+
+def _fail(error: OcidiffError) -> NoReturn:
+    sys.stderr.write(f"ocidiff: {error.one_line()}\n")
+    raise typer.Exit(error.exit_code)
+
+
+def _options(max_uncompressed: int, max_ratio: int, max_json_bytes: int) -> OpenOptions:
+    from .api import OpenOptions
+    from .oci.parse import JsonLimits
+
+    base = OpenOptions()
+    return replace(
+        base,
+        json_limits=JsonLimits(max_bytes=max_json_bytes),
+        pump=replace(base.pump, max_uncompressed=max_uncompressed, max_ratio=max_ratio),
+    )
+
+
+def _progress(quiet: bool) -> Progress | None:
+    if quiet or not sys.stderr.isatty():
+        return None
+    from .terminal import RichProgress
+
+    return RichProgress()
+
+
+@app.command()
+def inspect(
+    image: Annotated[str, typer.Argument(help="Image archive, layout directory, or '-'.")],
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Also read every layer: sizes, entry counts.")
+    ] = False,
+    platform: Platform = None,
+    max_uncompressed: MaxUncompressed = 64 << 30,
+    max_ratio: MaxRatio = 1000,
+    max_json_bytes: MaxJsonBytes = 16 << 20,
+    quiet: Quiet = False,
+) -> None:
+    """Describe an archive: format, producer, platforms, manifests, config, layers, attestations.
+
+    Without --deep no layer data is read.
+
+    Example: ocidiff inspect image.tar --format json
+    """
+    from . import commands
+
+    try:
+        text = commands.inspect(
+            image,
+            output_format.value,
+            deep,
+            platform,
+            _options(max_uncompressed, max_ratio, max_json_bytes),
+            _progress(quiet),
+        )
+    except OcidiffError as exc:
+        _fail(exc)
+    _write(text)
+
+
+@app.command("ls")
+def list_entries(
+    image: Annotated[
+        str, typer.Argument(help="Image archive, layout directory, layer blob, or '-'.")
+    ],
+    layer: Annotated[int | None, typer.Option("--layer", help="Only layer N (0 = base).")] = None,
+    image_name: Annotated[
+        str | None, typer.Option("--image", help="The image with this name (RepoTags).")
+    ] = None,
+    merged: Annotated[
+        bool,
+        typer.Option(
+            "--merged",
+            help="The final filesystem with whiteouts "
+            "applied; says which layer each entry comes from.",
+        ),
+    ] = False,
+    output_format: Annotated[
+        TextOrJsonl, typer.Option("--format", help="Output format.")
+    ] = TextOrJsonl.text,
+    platform: Platform = None,
+    max_uncompressed: MaxUncompressed = 64 << 30,
+    max_ratio: MaxRatio = 1000,
+    max_json_bytes: MaxJsonBytes = 16 << 20,
+    quiet: Quiet = False,
+) -> None:
+    """List every entry: type, mode, owner, size, mtime (full precision), link, xattrs, blake3.
+
+    Examples: ocidiff ls image.tar --merged; ocidiff ls image.tar --layer 0 --format jsonl;
+    ocidiff ls blobs/sha256/<layer-digest>
+    """
+    from . import commands
+
+    if layer is not None and merged:
+        sys.stderr.write("ocidiff: --layer and --merged cannot be combined\n")
+        raise typer.Exit(2)
+    try:
+        for chunk in commands.list_entries(
+            image,
+            image_name,
+            layer,
+            merged,
+            output_format.value,
+            platform,
+            _options(max_uncompressed, max_ratio, max_json_bytes),
+            _progress(quiet),
+        ):
+            _write(chunk)
+    except OcidiffError as exc:
+        _fail(exc)
+
+
+@app.command()
+def verify(
+    image: Annotated[str, typer.Argument(help="Image archive, layout directory, or '-'.")],
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
+    platform: Platform = None,
+    max_uncompressed: MaxUncompressed = 64 << 30,
+    max_ratio: MaxRatio = 1000,
+    max_json_bytes: MaxJsonBytes = 16 << 20,
+    quiet: Quiet = False,
+) -> None:
+    """Check every blob's digest and size, every diff_id, media types against the bytes, and
+    that every reference is present. Exit 0 all good, 1 mismatches (all listed), 2 unreadable.
+
+    Example: ocidiff verify image.tar && echo intact
+    """
+    from . import commands
+
+    try:
+        text, ok = commands.verify(
+            image,
+            output_format.value,
+            platform,
+            _options(max_uncompressed, max_ratio, max_json_bytes),
+            _progress(quiet),
+        )
+    except OcidiffError as exc:
+        _fail(exc)
+    _write(text)
+    raise typer.Exit(0 if ok else 1)
+
+
+class DiffFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command(epilog="Cause codes: " + ", ".join(ALL_CODES) + ".")
+def diff(
+    old: Annotated[str, typer.Argument(help="The first image (e.g. the one in production).")],
+    new: Annotated[str, typer.Argument(help="The second image (e.g. the rebuild).")],
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", help="Output format.")
+    ] = DiffFormat.text,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", help="Accept differences with this cause code (repeatable)."),
+    ] = None,
+    semantic: Annotated[
+        bool, typer.Option("--semantic", help="Ignore every cause that cannot change what runs.")
+    ] = False,
+    no_default_ignores: Annotated[
+        bool,
+        typer.Option("--no-default-ignores", help="Also count archive-packing and image-name."),
+    ] = False,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude", help="Skip paths matching this glob (repeatable), e.g. 'var/log/*'."
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", help="Write the report here (only when the diff succeeds)."),
+    ] = None,
+    max_examples: Annotated[
+        int, typer.Option("--max-examples", help="Examples kept per cause.")
+    ] = 3,
+    platform: Platform = None,
+    max_uncompressed: MaxUncompressed = 64 << 30,
+    max_ratio: MaxRatio = 1000,
+    max_json_bytes: MaxJsonBytes = 16 << 20,
+    quiet: Quiet = False,
+) -> None:
+    """Compare two images and name the cause of every difference.
+
+    Verdicts: identical, same-image, equivalent, different. Exit 0 when no cause is left after
+    ignores, 1 when one is, 2 on trouble. Default ignores: archive-packing, image-name.
+
+    Examples: ocidiff diff prod.tar rebuild.tar; ocidiff diff a.tar b.tar --semantic;
+    ocidiff diff a.tar b.tar --format json -o report.json --ignore file-timestamps
+    """
+    from . import commands
+
+    try:
+        data, exit_code = commands.diff(
+            old,
+            new,
+            output_format.value,
+            tuple(ignore or ()),
+            semantic,
+            no_default_ignores,
+            tuple(exclude or ()),
+            max_examples,
+            platform,
+            _options(max_uncompressed, max_ratio, max_json_bytes),
+            _progress(quiet),
+            _colour(),
+        )
+    except OcidiffError as exc:
+        _fail(exc)
+    _emit(data, output)
+    raise typer.Exit(exit_code)
+
+
+@app.command()
+def render(
+    report: Annotated[str, typer.Argument(help="A report saved with diff --format json.")],
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", help="Output format.")
+    ] = DiffFormat.text,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write here.")] = None,
+) -> None:
+    """Re-render a saved JSON diff report. Example: ocidiff render report.json"""
+    from . import commands
+
+    try:
+        data = commands.render(report, output_format.value, _colour())
+    except OcidiffError as exc:
+        _fail(exc)
+    _emit(data, output)
+
+
+def _colour() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _emit(data: str | bytes, output: str | None) -> None:
+    if output is None:
+        _write(data)
+        return
+    from .errors import InputError
+
+    raw = data.encode() if isinstance(data, str) else data
+    temporary = f"{output}.tmp-{os.getpid()}"
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(raw)
+        os.replace(temporary, output)
+    except OSError as exc:
+        _fail(InputError(f"cannot write the report: {exc.strerror or exc}", file=output))
+
+
+def _write(text: str | bytes) -> None:
+    if isinstance(text, str):
+        sys.stdout.write(text)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text)
+
+
+def main() -> None:
+    """Console entry point: run the app; never let a traceback reach the user by accident."""
+    try:
+        app()
+    except BrokenPipeError:
+        # `ocidiff ls x.tar | head`: the reader left; exit quietly like other Unix tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.stderr.write("ocidiff: interrupted\n")
+        sys.exit(130)
+    except OcidiffError as exc:
+        sys.stderr.write(f"ocidiff: {exc.one_line()}\n")
+        sys.exit(exc.exit_code)
+    except OSError as exc:
+        name = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        sys.stderr.write(f"ocidiff: {name}{exc.strerror or exc}\n")
+        sys.exit(2)
+    except MemoryError:
+        sys.stderr.write("ocidiff: out of memory\n")
+        sys.exit(2)
+    except Exception as exc:  # a bug: say so in one line; OCIDIFF_DEBUG=1 shows the traceback
+        if os.environ.get("OCIDIFF_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"ocidiff: internal error: {type(exc).__name__}: {exc} "
+            "(this is a bug; rerun with OCIDIFF_DEBUG=1 for details)\n"
+        )
+        sys.exit(2)

@@ -1,0 +1,544 @@
+"""The diff engine: two resolved archives plus their layer facts -> a difference tree.
+
+Pure: every input is a value gathered by the orchestrator (`api.diff_archives`), which decides
+what to read; this module never touches a file. Content addresses first: equal digests are
+skipped, diff_ids are compared before any tar is opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..compression import CompressionInfo
+from ..digest import short
+from ..filesystem import merge_layers
+from ..inventory import LayerInventory
+from ..oci.image import ImageArchive, ImageRef
+from ..oci.model import ANNOTATION_CREATED, ANNOTATION_REWRITTEN, ImageConfig, RuntimeConfig
+from ..report import Change, Node
+from .entries import ContentExplainer, compare_entry_lists
+from .match import Aligned, align_layers
+
+_NAME_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
+_BASE_ANNOTATIONS = ("org.opencontainers.image.base.digest", "org.opencontainers.image.base.name")
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """What the orchestrator gathered about one input."""
+
+    archive: ImageArchive
+    inventories: Mapping[str, LayerInventory]  # member -> inventory (changed layers only)
+    failures: Mapping[str, str]  # member -> why it could not be read
+    heads: Mapping[str, CompressionInfo]  # member -> compression facts of compression-only layers
+    contents: Mapping[str, bytes] = field(default_factory=dict)  # blake3 -> captured bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    exclude: tuple[str, ...] = ()
+
+
+def image_key(image: ImageRef) -> str:
+    return str(image.platform)
+
+
+def layers_to_read(
+    old: ImageRef, new: ImageRef
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Members to inventory (old, new) and members whose heads explain compression (old, new)."""
+    if old.manifest_digest is not None and old.manifest_digest == new.manifest_digest:
+        return [], [], [], []
+    steps = align_layers(
+        [layer.diff_id for layer in old.layers], [layer.diff_id for layer in new.layers]
+    )
+    read_old: list[str] = []
+    read_new: list[str] = []
+    head_old: list[str] = []
+    head_new: list[str] = []
+    for step in steps:
+        a = old.layers[step.old] if step.old is not None else None
+        b = new.layers[step.new] if step.new is not None else None
+        if step.same_key and a and b:
+            if a.digest != b.digest and a.member and b.member:
+                head_old.append(a.member)
+                head_new.append(b.member)
+            continue
+        if a is not None and a.member:
+            read_old.append(a.member)
+        if b is not None and b.member:
+            read_new.append(b.member)
+    if _structure_changed(steps):
+        read_old = [layer.member for layer in old.layers if layer.member]
+        read_new = [layer.member for layer in new.layers if layer.member]
+    return read_old, read_new, head_old, head_new
+
+
+def _structure_changed(steps: tuple[Aligned, ...]) -> bool:
+    return any(step.old is None or step.new is None for step in steps)
+
+
+def diff_image(
+    old: ImageRef,
+    new: ImageRef,
+    sides: tuple[Side, Side],
+    options: EngineOptions,
+    explain: ContentExplainer | None,
+) -> Node:
+    key = image_key(old)
+    facts = (
+        ("old-manifest", old.manifest_digest or "-"),
+        ("new-manifest", new.manifest_digest or "-"),
+    )
+    if old.manifest_digest is not None and old.manifest_digest == new.manifest_digest:
+        return Node("image", key, "equal", facts=facts)
+    changes = _manifest_changes(old, new, key)
+    config_node = diff_config(old.config, new.config, f"{key}/config")
+    layers_node, fs_node = diff_layers(old, new, sides, options, explain, key)
+    children = tuple(n for n in (config_node, layers_node, fs_node) if n is not None)
+    status = "changed" if changes or any(c.status != "equal" for c in children) else "equal"
+    return Node("image", key, status, tuple(changes), children, facts)
+
+
+def _manifest_changes(old: ImageRef, new: ImageRef, key: str) -> list[Change]:
+    changes: list[Change] = []
+    old_type = old.manifest.media_type if old.manifest else "docker-archive (no manifest)"
+    new_type = new.manifest.media_type if new.manifest else "docker-archive (no manifest)"
+    if old_type != new_type:
+        changes.append(Change("media-types", f"{key}/manifest", "mediaType", old_type, new_type))
+    both = old.manifest is not None and new.manifest is not None
+    for name, a, b in _map_diff(_annotations(old), _annotations(new)) if both else ():
+        cause = (
+            "created-timestamp"
+            if name == ANNOTATION_CREATED
+            else ("base-image" if name in _BASE_ANNOTATIONS else "annotations")
+        )
+        changes.append(Change(cause, f"{key}/manifest/annotations", name, a, b))
+    old_att = tuple(a.descriptor.digest for a in old.attestations)
+    new_att = tuple(a.descriptor.digest for a in new.attestations)
+    if old_att != new_att:
+        changes.append(
+            Change(
+                "attestation",
+                f"{key}/attestations",
+                "digests",
+                ",".join(short(d) for d in old_att) or "none",
+                ",".join(short(d) for d in new_att) or "none",
+            )
+        )
+    return changes
+
+
+def _annotations(image: ImageRef) -> dict[str, str]:
+    merged = dict(image.manifest_annotations)
+    if image.manifest is not None:
+        merged.update(image.manifest.annotations)
+    for name in _NAME_ANNOTATIONS:
+        merged.pop(name, None)
+    return merged
+
+
+def _map_diff(
+    a: Mapping[str, str], b: Mapping[str, str]
+) -> list[tuple[str, str | None, str | None]]:
+    return [(k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)]
+
+
+# -- config -----------------------------------------------------------------------------------
+
+_RUNTIME_FIELDS = (
+    "user",
+    "env",
+    "entrypoint",
+    "cmd",
+    "working_dir",
+    "exposed_ports",
+    "volumes",
+    "stop_signal",
+    "healthcheck",
+    "shell",
+    "on_build",
+)
+_FIELD_NAMES = {
+    "user": "User",
+    "env": "Env",
+    "entrypoint": "Entrypoint",
+    "cmd": "Cmd",
+    "working_dir": "WorkingDir",
+    "exposed_ports": "ExposedPorts",
+    "volumes": "Volumes",
+    "stop_signal": "StopSignal",
+    "healthcheck": "Healthcheck",
+    "shell": "Shell",
+    "on_build": "OnBuild",
+}
+
+
+def diff_config(old: ImageConfig, new: ImageConfig, locator: str) -> Node | None:
+    changes: list[Change] = []
+    if old.created != new.created:
+        changes.append(Change("created-timestamp", locator, "created", old.created, new.created))
+    for attr in _RUNTIME_FIELDS:
+        a, b = getattr(old.runtime, attr), getattr(new.runtime, attr)
+        if a != b:
+            changes.extend(_runtime_change(attr, a, b, locator))
+    for name, a, b in _map_diff(dict(old.runtime.labels), dict(new.runtime.labels)):
+        cause = "created-timestamp" if name == ANNOTATION_CREATED else "config"
+        changes.append(Change(cause, f"{locator}/Labels", name, a, b))
+    if (old.os, old.architecture, old.variant) != (new.os, new.architecture, new.variant):
+        changes.append(
+            Change("platforms", locator, "platform", str(old.platform), str(new.platform))
+        )
+    if old.author != new.author:
+        changes.append(Change("history", locator, "author", old.author, new.author))
+    changes.extend(_history_changes(old, new, locator))
+    if old.extra_keys != new.extra_keys:
+        changes.append(
+            Change(
+                "config",
+                locator,
+                "keys",
+                ",".join(old.extra_keys),
+                ",".join(new.extra_keys),
+                "top-level config keys differ",
+            )
+        )
+    return Node("config", "config", "changed" if changes else "equal", tuple(changes))
+
+
+def _runtime_change(attr: str, a: object, b: object, locator: str) -> list[Change]:
+    name = _FIELD_NAMES[attr]
+    if attr == "env" and isinstance(a, tuple) and isinstance(b, tuple):
+        old_env = dict(item.split("=", 1) if "=" in item else (item, "") for item in a)
+        new_env = dict(item.split("=", 1) if "=" in item else (item, "") for item in b)
+        diffs = _map_diff(old_env, new_env)
+        if diffs:
+            return [Change("config", f"{locator}/Env", key, x, y) for key, x, y in diffs]
+        return [
+            Change(
+                "config", f"{locator}/Env", "order", None, None, "same variables, different order"
+            )
+        ]
+    return [Change("config", locator, name, _text(a), _text(b))]
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return "[" + ", ".join(repr(v) for v in value) + "]"
+    return str(value)
+
+
+def _history_changes(old: ImageConfig, new: ImageConfig, locator: str) -> list[Change]:
+    changes: list[Change] = []
+    times_differ = 0
+    for i in range(max(len(old.history), len(new.history))):
+        a = old.history[i] if i < len(old.history) else None
+        b = new.history[i] if i < len(new.history) else None
+        if a is None or b is None:
+            changes.append(
+                Change(
+                    "history",
+                    f"{locator}/history/{i}",
+                    "entry",
+                    a.created_by if a else None,
+                    b.created_by if b else None,
+                )
+            )
+            continue
+        if a.created != b.created:
+            times_differ += 1
+            if times_differ <= 1 or i == 0:
+                changes.append(
+                    Change(
+                        "created-timestamp",
+                        f"{locator}/history/{i}",
+                        "created",
+                        a.created,
+                        b.created,
+                    )
+                )
+        for attr in ("created_by", "comment", "empty_layer"):
+            x, y = getattr(a, attr), getattr(b, attr)
+            if x != y:
+                changes.append(
+                    Change("history", f"{locator}/history/{i}", attr, _text(x), _text(y))
+                )
+    return changes
+
+
+def runtime_equal(old: RuntimeConfig, new: RuntimeConfig) -> bool:
+    return (
+        all(getattr(old, a) == getattr(new, a) for a in _RUNTIME_FIELDS)
+        and old.labels == new.labels
+    )
+
+
+# -- layers -----------------------------------------------------------------------------------
+
+
+def diff_layers(
+    old: ImageRef,
+    new: ImageRef,
+    sides: tuple[Side, Side],
+    options: EngineOptions,
+    explain: ContentExplainer | None,
+    key: str,
+) -> tuple[Node, Node | None]:
+    steps = align_layers(
+        [layer.diff_id for layer in old.layers], [layer.diff_id for layer in new.layers]
+    )
+    children: list[Node] = []
+    changes: list[Change] = []
+    epochs = (_epoch(old), _epoch(new))
+    structure = _structure_changed(steps)
+    for step in steps:
+        children.append(
+            _layer_node(step, old, new, sides, options, explain, key, epochs, structure)
+        )
+    if structure:
+        changes.append(
+            Change(
+                "layer-structure",
+                f"{key}/layers",
+                "count",
+                str(len(old.layers)),
+                str(len(new.layers)),
+                "layer boundaries differ",
+            )
+        )
+    changes.extend(_base_image(steps, key))
+    fs_node = (
+        _filesystem_node(old, new, sides, options, explain, key, epochs) if structure else None
+    )
+    status = "changed" if changes or any(c.status != "equal" for c in children) else "equal"
+    return Node("layers", "layers", status, tuple(changes), tuple(children)), fs_node
+
+
+def _epoch(image: ImageRef) -> int | None:
+    """The SOURCE_DATE_EPOCH an image claims: BuildKit's rewrite annotation on its layers."""
+    for layer in image.layers:
+        for name, value in layer.annotations:
+            if name == ANNOTATION_REWRITTEN and value.isdigit():
+                return int(value)
+    return None
+
+
+def _base_image(steps: tuple[Aligned, ...], key: str) -> list[Change]:
+    """Leading layers that differ as a block, followed by at least one layer that matches."""
+    leading = 0
+    for step in steps:
+        if step.same_key:
+            break
+        leading += 1
+    if leading and leading < len(steps) and any(s.same_key for s in steps[leading:]):
+        return [
+            Change(
+                "base-image",
+                f"{key}/layers",
+                "leading-layers",
+                None,
+                None,
+                f"the first {leading} layer(s) differ, later ones are shared",
+            )
+        ]
+    return []
+
+
+def _layer_node(
+    step: Aligned,
+    old: ImageRef,
+    new: ImageRef,
+    sides: tuple[Side, Side],
+    options: EngineOptions,
+    explain: ContentExplainer | None,
+    key: str,
+    epochs: tuple[int | None, int | None],
+    structure: bool,
+) -> Node:
+    a = old.layers[step.old] if step.old is not None else None
+    b = new.layers[step.new] if step.new is not None else None
+    name = (
+        f"{step.old if step.old is not None else '-'}:{step.new if step.new is not None else '-'}"
+    )
+    locator = f"{key}/layers/{name}"
+    facts = (
+        ("old-digest", (a.digest or a.member or "-") if a else "-"),
+        ("new-digest", (b.digest or b.member or "-") if b else "-"),
+        ("old-diff-id", (a.diff_id or "-") if a else "-"),
+        ("new-diff-id", (b.diff_id or "-") if b else "-"),
+    )
+    if a is None or b is None:
+        status = "added" if a is None else "removed"
+        return Node(
+            "layer",
+            name,
+            status,
+            (
+                Change(
+                    "layer-structure",
+                    locator,
+                    "layer",
+                    None if a is None else "present",
+                    None if b is None else "present",
+                ),
+            ),
+            (),
+            facts,
+        )
+    if step.same_key:
+        if a.digest == b.digest:
+            return Node("layer", name, "equal", (), (), facts)
+        return Node(
+            "layer",
+            name,
+            "changed",
+            tuple(_compression_changes(a.member, b.member, sides, locator, a, b)),
+            (),
+            facts,
+        )
+    if structure:
+        # Entry-level causes are counted once, on the merged filesystem, when boundaries moved.
+        return Node(
+            "layer",
+            name,
+            "changed",
+            (Change("layer-structure", locator, "diff_id", a.diff_id, b.diff_id),),
+            (),
+            facts,
+        )
+    inv_a = sides[0].inventories.get(a.member or "")
+    inv_b = sides[1].inventories.get(b.member or "")
+    if inv_a is None or inv_b is None or inv_a.entries is None or inv_b.entries is None:
+        why = (
+            sides[0].failures.get(a.member or "")
+            or sides[1].failures.get(b.member or "")
+            or "layer data not available"
+        )
+        return Node(
+            "layer",
+            name,
+            "incomplete",
+            (Change("incomplete", locator, "layer", None, None, why),),
+            (),
+            facts,
+            (why,),
+        )
+    changes = compare_entry_lists(
+        inv_a.entries,
+        inv_b.entries,
+        locator,
+        exclude=options.exclude,
+        contents={**sides[0].contents, **sides[1].contents},
+        explain=explain,
+        epochs=epochs,
+    )
+    if inv_a.trailer != inv_b.trailer or inv_a.trailing_data_bytes != inv_b.trailing_data_bytes:
+        changes.append(
+            Change("tar-encoding", locator, "end-of-archive", _trailer(inv_a), _trailer(inv_b))
+        )
+    return Node("layer", name, "changed" if changes else "equal", tuple(changes), (), facts)
+
+
+def _trailer(inventory: LayerInventory) -> str:
+    trailer = inventory.trailer.value if inventory.trailer else "none"
+    extra = f" +{inventory.trailing_data_bytes} bytes" if inventory.trailing_data_bytes else ""
+    return trailer + extra
+
+
+def _compression_changes(
+    member_a: str | None,
+    member_b: str | None,
+    sides: tuple[Side, Side],
+    locator: str,
+    a: object,
+    b: object,
+) -> list[Change]:
+    info_a = sides[0].heads.get(member_a or "")
+    info_b = sides[1].heads.get(member_b or "")
+    if info_a is None or info_b is None:
+        return [Change("compression", locator, "blob", None, None, "same diff_id, different blob")]
+    if info_a.kind is not info_b.kind:
+        return [Change("compression", locator, "algorithm", info_a.kind.value, info_b.kind.value)]
+    details: list[Change] = []
+    ga, gb = info_a.gzip_header, info_b.gzip_header
+    if ga is not None and gb is not None:
+        for attr in ("mtime", "os", "xfl", "flags", "name"):
+            if getattr(ga, attr) != getattr(gb, attr):
+                details.append(
+                    Change(
+                        "compression",
+                        locator,
+                        f"gzip-{attr}",
+                        str(getattr(ga, attr)),
+                        str(getattr(gb, attr)),
+                    )
+                )
+    za, zb = info_a.zstd_frame, info_b.zstd_frame
+    if za is not None and zb is not None and za != zb:
+        details.append(Change("compression", locator, "zstd-frame", _zstd(za), _zstd(zb)))
+    if info_a.members != info_b.members:
+        details.append(
+            Change("compression", locator, "members", str(info_a.members), str(info_b.members))
+        )
+    if not details:
+        details.append(
+            Change(
+                "compression",
+                locator,
+                "stream",
+                None,
+                None,
+                "same headers; compression level or implementation differs",
+            )
+        )
+    return details
+
+
+def _zstd(info: object) -> str:
+    return str(info).replace("ZstdFrameInfo", "")
+
+
+def _filesystem_node(
+    old: ImageRef,
+    new: ImageRef,
+    sides: tuple[Side, Side],
+    options: EngineOptions,
+    explain: ContentExplainer | None,
+    key: str,
+    epochs: tuple[int | None, int | None],
+) -> Node:
+    layers_old = [sides[0].inventories.get(layer.member or "") for layer in old.layers]
+    layers_new = [sides[1].inventories.get(layer.member or "") for layer in new.layers]
+    if any(inv is None or inv.entries is None for inv in (*layers_old, *layers_new)):
+        return Node(
+            "filesystem",
+            "merged",
+            "incomplete",
+            (
+                Change(
+                    "incomplete",
+                    f"{key}/filesystem",
+                    "layers",
+                    None,
+                    None,
+                    "not every layer could be read",
+                ),
+            ),
+        )
+    merged_old = [m.entry for m in merge_layers([inv.entries or () for inv in layers_old if inv])]
+    merged_new = [m.entry for m in merge_layers([inv.entries or () for inv in layers_new if inv])]
+    changes = compare_entry_lists(
+        merged_old,
+        merged_new,
+        f"{key}/filesystem",
+        exclude=options.exclude,
+        contents={**sides[0].contents, **sides[1].contents},
+        explain=explain,
+        epochs=epochs,
+        check_order=False,
+    )
+    changes = [c for c in changes if c.cause != "tar-encoding"]
+    return Node("filesystem", "merged", "changed" if changes else "equal", tuple(changes))

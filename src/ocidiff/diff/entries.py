@@ -1,0 +1,266 @@
+"""Entry-level comparison: two lists of layer entries -> changes tagged with cause codes.
+
+Pure. Entries pair by normalised path; a removed and an added file with identical content are a
+move. Content differences are refined by the format-aware explainers when both contents were
+captured during the layer pass.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Mapping, Sequence
+
+from ..chunking import Chunk
+from ..filesystem import is_whiteout
+from ..inventory import FileEntry
+from ..render.formatting import format_ns
+from ..report import Change
+from ..tar.events import EntryKind
+from .match import order_changed
+
+ContentExplainer = Callable[[str, bytes, bytes], tuple[tuple[str, str], ...]]
+
+
+def _excluded(path: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase("/" + path, p) for p in patterns)
+
+
+def compare_entry_lists(
+    old: Sequence[FileEntry],
+    new: Sequence[FileEntry],
+    locator: str,
+    *,
+    exclude: Sequence[str] = (),
+    contents: Mapping[str, bytes] | None = None,
+    explain: ContentExplainer | None = None,
+    epochs: tuple[int | None, int | None] = (None, None),
+    check_order: bool = True,
+) -> list[Change]:
+    """Every difference between two entry lists (one layer pair, or two merged filesystems)."""
+    old_by = {e.path: e for e in old if not _excluded(e.path, exclude)}
+    new_by = {e.path: e for e in new if not _excluded(e.path, exclude)}
+    changes: list[Change] = []
+    removed = [p for p in old_by if p not in new_by]
+    added = [p for p in new_by if p not in old_by]
+    changes.extend(_moves_and_presence(old_by, new_by, removed, added, locator))
+    for path in sorted(old_by.keys() & new_by.keys()):
+        changes.extend(
+            compare_entries(
+                old_by[path], new_by[path], f"{locator}/{path}", contents or {}, explain, epochs
+            )
+        )
+    if check_order and order_changed([e.path for e in old], [e.path for e in new]):
+        changes.append(
+            Change(
+                "entry-order",
+                locator,
+                "order",
+                None,
+                None,
+                "entries appear in a different order in the tar stream",
+            )
+        )
+    return changes
+
+
+def _moves_and_presence(
+    old_by: Mapping[str, FileEntry],
+    new_by: Mapping[str, FileEntry],
+    removed: list[str],
+    added: list[str],
+    locator: str,
+) -> list[Change]:
+    changes: list[Change] = []
+    added_by_digest: dict[str, list[str]] = {}
+    for path in sorted(added):
+        entry = new_by[path]
+        if entry.kind is EntryKind.FILE and entry.digest and entry.size:
+            added_by_digest.setdefault(entry.digest, []).append(path)
+    moved_to: set[str] = set()
+    for path in sorted(removed):
+        entry = old_by[path]
+        if path == "." or is_whiteout(path):
+            continue
+        candidates = added_by_digest.get(entry.digest or "", [])
+        if entry.kind is EntryKind.FILE and candidates:
+            target = candidates.pop(0)
+            moved_to.add(target)
+            changes.append(
+                Change(
+                    "files-moved",
+                    f"{locator}/{path}",
+                    "path",
+                    path,
+                    target,
+                    "renamed with identical content",
+                )
+            )
+    for path in sorted(removed):
+        if any(c.old == path for c in changes):
+            continue
+        changes.append(_presence_change(old_by[path], f"{locator}/{path}", removed=True))
+    for path in sorted(added):
+        if path not in moved_to:
+            changes.append(_presence_change(new_by[path], f"{locator}/{path}", removed=False))
+    return changes
+
+
+def _presence_change(entry: FileEntry, locator: str, *, removed: bool) -> Change:
+    if entry.path == ".":
+        return Change(
+            "tar-encoding",
+            locator,
+            "root-entry",
+            "present" if removed else None,
+            None if removed else "present",
+            "root '.' entry in one archive only",
+        )
+    if is_whiteout(entry.path):
+        return Change(
+            "whiteouts",
+            locator,
+            "whiteout",
+            entry.path if removed else None,
+            None if removed else entry.path,
+            "deletion marker only in the " + ("first" if removed else "second") + " image",
+        )
+    cause = "files-removed" if removed else "files-added"
+    value = f"{entry.kind.value} {entry.size} bytes"
+    return Change(cause, locator, "path", value if removed else None, None if removed else value)
+
+
+def compare_entries(
+    a: FileEntry,
+    b: FileEntry,
+    locator: str,
+    contents: Mapping[str, bytes],
+    explain: ContentExplainer | None,
+    epochs: tuple[int | None, int | None],
+) -> list[Change]:
+    """Field-by-field comparison of one path on both sides; one change per cause."""
+    if a.kind is not b.kind:
+        return [Change("file-type", locator, "type", a.kind.value, b.kind.value)]
+    changes: list[Change] = []
+    if a.mode != b.mode:
+        changes.append(Change("permissions", locator, "mode", f"{a.mode:04o}", f"{b.mode:04o}"))
+    elif a.raw_mode != b.raw_mode:
+        changes.append(
+            Change(
+                "tar-encoding",
+                locator,
+                "mode-field",
+                f"{a.raw_mode:o}",
+                f"{b.raw_mode:o}",
+                "file-type bits in the mode field",
+            )
+        )
+    owner_a = (a.uid, a.gid, a.uname, a.gname)
+    owner_b = (b.uid, b.gid, b.uname, b.gname)
+    if owner_a != owner_b:
+        changes.append(Change("ownership", locator, "owner", _owner(a), _owner(b)))
+    changes.extend(_time_changes(a, b, locator, epochs))
+    if a.linkname != b.linkname:
+        cause = "symlink-target" if a.kind is EntryKind.SYMLINK else "hardlinks"
+        changes.append(Change(cause, locator, "linkname", a.linkname, b.linkname))
+    if a.xattrs != b.xattrs:
+        changes.append(Change("xattrs", locator, "xattrs", _xattrs(a), _xattrs(b)))
+    if (a.devmajor, a.devminor) != (b.devmajor, b.devminor):
+        changes.append(
+            Change(
+                "file-type",
+                locator,
+                "device",
+                f"{a.devmajor},{a.devminor}",
+                f"{b.devmajor},{b.devminor}",
+            )
+        )
+    if a.digest != b.digest and a.kind in (EntryKind.FILE, EntryKind.HARDLINK):
+        changes.extend(_content_changes(a, b, locator, contents, explain))
+    if (a.encoding, a.pax_keys, a.name.rstrip("/")) != (b.encoding, b.pax_keys, b.name.rstrip("/")):
+        changes.append(Change("tar-encoding", locator, "header", _encoding(a), _encoding(b)))
+    return changes
+
+
+def _time_changes(
+    a: FileEntry, b: FileEntry, locator: str, epochs: tuple[int | None, int | None]
+) -> list[Change]:
+    fields = [
+        (name, x, y)
+        for name, x, y in (
+            ("mtime", a.mtime_ns, b.mtime_ns),
+            ("atime", a.atime_ns, b.atime_ns),
+            ("ctime", a.ctime_ns, b.ctime_ns),
+        )
+        if x != y
+    ]
+    if not fields:
+        return []
+    _, x, y = fields[0]
+    changes = [
+        Change(
+            "file-timestamps", locator, "+".join(f[0] for f in fields), format_ns(x), format_ns(y)
+        )
+    ]
+    for side, (entry, epoch) in enumerate(((a, epochs[0]), (b, epochs[1]))):
+        if epoch is not None and entry.mtime_ns > epoch * 1_000_000_000:
+            changes.append(
+                Change(
+                    "clamp-violation",
+                    locator,
+                    "mtime",
+                    format_ns(entry.mtime_ns),
+                    format_ns(epoch * 1_000_000_000),
+                    f"{'first' if side == 0 else 'second'} image: mtime is after "
+                    "the epoch it claims",
+                )
+            )
+    return changes
+
+
+def _content_changes(
+    a: FileEntry,
+    b: FileEntry,
+    locator: str,
+    contents: Mapping[str, bytes],
+    explain: ContentExplainer | None,
+) -> list[Change]:
+    old = contents.get(a.digest or "")
+    new = contents.get(b.digest or "")
+    size_note = f"{a.size} -> {b.size} bytes" if a.size != b.size else f"{a.size} bytes"
+    if explain is None or old is None or new is None:
+        detail = size_note
+        if a.chunks and b.chunks:
+            from ..chunking import chunk_similarity
+
+            similarity = chunk_similarity(_chunks(a), _chunks(b))
+            detail += f", {similarity:.0%} of chunks shared"
+        return [
+            Change(
+                "content", locator, "content", (a.digest or "")[:16], (b.digest or "")[:16], detail
+            )
+        ]
+    findings = explain(a.path, old, new)
+    return [
+        Change(cause, locator, "content", (a.digest or "")[:16], (b.digest or "")[:16], detail)
+        for cause, detail in findings
+    ]
+
+
+def _chunks(entry: FileEntry) -> list[Chunk]:
+    from ..chunking import Chunk
+
+    return [Chunk(c.offset, c.length, bytes.fromhex(c.digest)) for c in entry.chunks or ()]
+
+
+def _owner(entry: FileEntry) -> str:
+    text = f"{entry.uid}:{entry.gid}"
+    return f"{text} ({entry.uname}:{entry.gname})" if entry.uname or entry.gname else text
+
+
+def _xattrs(entry: FileEntry) -> str:
+    return ",".join(f"{k}={v[:16]}" for k, v in entry.xattrs) or "none"
+
+
+def _encoding(entry: FileEntry) -> str:
+    keys = f" pax[{','.join(entry.pax_keys)}]" if entry.pax_keys else ""
+    return f"{entry.encoding}{keys} name={entry.name!r}"

@@ -1,0 +1,113 @@
+"""The diff report as text for a person: verdict first, causes ranked with a count and one
+example, then the tree level by level. Fits 80 columns; colour only when asked (the CLI decides,
+honouring NO_COLOR and whether stdout is a terminal)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from ..report import Change, Node, Report
+
+_WIDTH = 80
+_VERDICT_TEXT = {
+    "identical": "IDENTICAL: the tarballs are byte-identical",
+    "same-image": "SAME IMAGE: every manifest is equal; only packaging, names or index "
+    "annotations differ",
+    "equivalent": "EQUIVALENT: same files and runtime config; only timestamps, order, "
+    "compression, encoding or metadata differ",
+    "different": "DIFFERENT: files or runtime configuration differ",
+}
+_COLOURS = {"identical": "32", "same-image": "32", "equivalent": "33", "different": "31"}
+
+
+def render_text(report: Report, *, colour: bool = False, max_changes: int = 40) -> str:
+    summary = report.summary
+    verdict = _VERDICT_TEXT.get(summary.verdict, summary.verdict)
+    if colour:
+        verdict = f"\x1b[1;{_COLOURS.get(summary.verdict, '0')}m{verdict}\x1b[0m"
+    lines = _wrap(verdict)
+    lines.append(f"  {report.inputs[0]}")
+    lines.append(f"  {report.inputs[1]}")
+    if summary.incomplete:
+        lines.append("  INCOMPLETE: part of the comparison could not be done (see below)")
+    if report.causes:
+        lines.append("")
+        lines.append("Causes (most important first):")
+        for cause in report.causes:
+            mark = " (ignored)" if cause.ignored else ""
+            lines.extend(
+                _wrap(
+                    f"{cause.code:<20} {cause.count:>6}  {cause.meaning}{mark}",
+                    indent="  ",
+                    hang=30,
+                )
+            )
+            if cause.examples:
+                lines.extend(
+                    _wrap("e.g. " + describe_change(cause.examples[0]), indent=" " * 30, hang=35)
+                )
+            if not cause.ignored:
+                lines.extend(_wrap("fix: " + cause.fix, indent=" " * 30, hang=35))
+    lines.append("")
+    lines.append("Details:")
+    budget = [max_changes]
+    _node_lines(report.tree, 1, lines, budget)
+    if budget[0] < 0:
+        lines.append(f"  ... {-budget[0]} more changes; use --format json for all of them")
+    return "\n".join(lines) + "\n"
+
+
+def describe_change(change: Change) -> str:
+    where = change.locator
+    what = f" {change.field}" if change.field else ""
+    values = ""
+    if change.old is not None or change.new is not None:
+        values = f": {_short(change.old)} -> {_short(change.new)}"
+    detail = f" ({change.detail})" if change.detail else ""
+    return f"{where}{what}{values}{detail}"
+
+
+def _short(value: str | None, limit: int = 60) -> str:
+    if value is None:
+        return "(none)"
+    return value if len(value) <= limit else value[: limit - 3] + "..."
+
+
+def _node_lines(node: Node, depth: int, lines: list[str], budget: list[int]) -> None:
+    indent = "  " * depth
+    if node.status == "equal" and node.kind in ("layer", "config"):
+        return
+    facts = ""
+    if node.kind == "layer":
+        facts = " " + " ".join(
+            f"{k}={v.split(':')[-1][:12]}" for k, v in node.facts if k.endswith("digest")
+        )
+    lines.append(f"{indent}{node.kind} {node.name}: {node.status}{facts}")
+    for note in node.notes:
+        lines.append(f"{indent}  note: {note}")
+    for change in node.changes:
+        budget[0] -= 1
+        if budget[0] >= 0:
+            lines.extend(
+                _wrap(
+                    f"[{change.cause}] {describe_change(change)}",
+                    indent=indent + "  ",
+                    hang=len(indent) + 6,
+                )
+            )
+    if node.text_diff:
+        lines.extend(indent + "  " + line for line in node.text_diff.splitlines())
+    for child in node.children:
+        _node_lines(child, depth + 1, lines, budget)
+
+
+def _wrap(text: str, *, indent: str = "", hang: int | None = None) -> list[str]:
+    subsequent = " " * (hang if hang is not None else len(indent))
+    return textwrap.wrap(
+        text,
+        _WIDTH,
+        initial_indent=indent,
+        subsequent_indent=subsequent,
+        break_long_words=True,
+        break_on_hyphens=False,
+    ) or [indent]

@@ -1,0 +1,532 @@
+"""The sans-IO tar parser: bytes go in through `feed`, events come out of `next_event`.
+
+Strategy, after h11: the parser never reads a file, decompresses or hashes; it never copies
+member data (content leaves as views of fed chunks, sparse holes as views of one shared zero
+buffer) and holds no caller memory once it has asked for more; only `TarError`,
+`LimitExceededError` and `UnsupportedError` may escape it, on any input (anything else is a bug).
+The current state is a bound method returning an event, NEED_DATA, or None after moving on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from ocidiff.errors import LimitExceededError, TarError
+from ocidiff.tar.buffer import ChunkQueue
+from ocidiff.tar.events import (
+    NEED_DATA,
+    ArchiveEnd,
+    EntryData,
+    EntryEnd,
+    EntryHeader,
+    NeedData,
+    TarEntry,
+    TarEvent,
+    Trailer,
+)
+from ocidiff.tar.header import (
+    BLOCK_SIZE,
+    ZERO_BLOCK,
+    RawHeader,
+    parse_header,
+    parse_old_gnu_sparse,
+    parse_sparse_extension,
+)
+from ocidiff.tar.member import build_entry
+from ocidiff.tar.pax import PaxRecord, decode_name, gnu_long_value, parse_pax_records
+from ocidiff.tar.sparse import SparseMapReader, check_sparse_map, iter_sparse_runs
+
+HOLE_PIECE = 1 << 20
+HOLE_FILL = bytes(HOLE_PIECE)
+"""Sparse holes are emitted as views of this one immutable zero buffer (`data.obj is HOLE_FILL`),
+so a consumer can recognise a hole without scanning it."""
+
+_HOLE_VIEW = memoryview(HOLE_FILL)
+_State = Callable[[], TarEvent | NeedData | None]
+
+
+@dataclass(frozen=True, slots=True)
+class TarLimits:
+    """Safety limits; each trips a `LimitExceededError` that names it."""
+
+    max_pax_record: int = 1 << 20  # bytes of one x/g header's data (and of a GNU sparse map)
+    max_long_name: int = 1 << 16  # GNU L/K data size
+    max_entries: int = 10_000_000
+    max_member_size: int = 1 << 46  # reject absurd sizes early
+
+
+DEFAULT_LIMITS = TarLimits()
+
+
+def _padded(size: int) -> int:
+    return -(-size // BLOCK_SIZE) * BLOCK_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class _Extension:
+    """How one extension typeflag ('x', 'g', 'L', 'K') is bounded and applied."""
+
+    label: str
+    limit_name: str  # a TarLimits field
+    apply: Callable[[TarParser, bytes, int, str], None]
+
+
+class TarParser:
+    """Feed it tar bytes; it yields `EntryHeader`, `EntryData`*, `EntryEnd` per member, then
+    `ArchiveEnd` once `end_of_input` was called and every byte is accounted for."""
+
+    __slots__ = (
+        "_archive_end",
+        "_base_offset",
+        "_draft",
+        "_draft_regions",
+        "_end_offset",
+        "_entries",
+        "_entry",
+        "_eof",
+        "_extension",
+        "_global_pax",
+        "_header_just_emitted",
+        "_input",
+        "_limits",
+        "_local_pax",
+        "_long_link",
+        "_long_name",
+        "_map_reader",
+        "_member_start",
+        "_padding",
+        "_remaining",
+        "_run_is_data",
+        "_run_left",
+        "_runs",
+        "_state",
+        "_trailer",
+        "_trailing_data",
+        "_trailing_zero",
+    )
+
+    def __init__(self, limits: TarLimits = TarLimits(), *, base_offset: int = 0) -> None:
+        self._limits = limits
+        self._base_offset = base_offset
+        self._input = ChunkQueue()
+        self._eof = False
+        self._state: _State = self._read_header
+        self._header_just_emitted = False
+        # Extension headers waiting for their member.
+        self._global_pax: dict[str, bytes] = {}
+        self._local_pax: list[PaxRecord] = []
+        self._long_name: bytes | None = None
+        self._long_link: bytes | None = None
+        self._member_start: int | None = None
+        self._extension: tuple[_Extension, RawHeader, int] | None = None
+        # The current member.
+        self._entries = 0
+        self._entry: TarEntry | None = None
+        self._remaining = 0  # stored data bytes still to consume
+        self._padding = 0  # then this many padding bytes
+        self._draft: TarEntry | None = None  # a sparse member whose map is still being read
+        self._draft_regions: list[tuple[int, int]] = []
+        self._map_reader: SparseMapReader | None = None
+        self._runs: Iterator[tuple[bool, int]] = iter(())
+        self._run_is_data = False
+        self._run_left = 0
+        # The end.
+        self._end_offset = 0
+        self._trailer = Trailer.NONE
+        self._trailing_zero = 0
+        self._trailing_data = 0
+        self._archive_end: ArchiveEnd | None = None
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def offset(self) -> int:
+        """Absolute stream offset of the bytes consumed so far (not merely buffered)."""
+        return self._base_offset + self._input.consumed
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Append input. The parser may keep a view of `data` until `next_event` returns
+        NEED_DATA: do not modify that memory before then."""
+        if self._eof:
+            raise ValueError("feed() called after end_of_input()")
+        self._input.append(data)
+
+    def end_of_input(self) -> None:
+        """No more bytes will come: the parser finishes the archive or reports truncation."""
+        self._eof = True
+
+    def next_event(self) -> TarEvent | NeedData:
+        """The next event, or NEED_DATA when more input (or `end_of_input`) is required.
+
+        `EntryData.data` may be a view of fed memory: use it before feeding more.
+        """
+        self._header_just_emitted = False
+        event = self._state()
+        while event is None:
+            event = self._state()
+        if event is NEED_DATA:
+            self._input.own_leftovers()
+        elif type(event) is EntryHeader:
+            self._header_just_emitted = True
+        return event
+
+    def skip_data(self) -> int:
+        """Drop the current member's stored data without emitting it.
+
+        Valid only right after an `EntryHeader`. The caller promises not to feed the member's
+        remaining stored bytes (data and padding); the result is how many of them lie beyond
+        what was already fed, i.e. how far the caller must seek. The next event is the member's
+        `EntryEnd`. The parser cannot know whether the skipped bytes exist: checking that the
+        input is long enough is the caller's job.
+        """
+        if not self._header_just_emitted:
+            raise ValueError("skip_data() is valid only right after an EntryHeader event")
+        self._header_just_emitted = False
+        owed = self._remaining + self._padding
+        unfed = owed - self._input.discard(owed)
+        self._input.skip_unfed(unfed)
+        self._remaining = self._padding = self._run_left = 0
+        self._state = self._end_member
+        return unfed
+
+    # -- headers ----------------------------------------------------------------------------
+
+    def _read_header(self) -> TarEvent | NeedData | None:
+        header_offset = self.offset
+        taken = self._input.take(BLOCK_SIZE)
+        if taken is None:
+            return self._end_between_members()
+        block = bytes(taken)
+        if block == ZERO_BLOCK:
+            if self._member_start is not None:
+                raise TarError(
+                    "end-of-archive marker right after an extension header", offset=header_offset
+                )
+            self._end_offset = header_offset
+            self._state = self._read_second_zero_block
+            return None
+        raw = parse_header(block, header_offset)
+        if self._member_start is None:
+            self._member_start = header_offset
+        extension = _EXTENSIONS.get(raw.typeflag)
+        if extension is None:
+            return self._begin_member(raw, block, header_offset)
+        limit: int = getattr(self._limits, extension.limit_name)
+        if raw.size > limit:
+            raise LimitExceededError(
+                f"{extension.label} of {raw.size} bytes exceeds the limit of {limit}",
+                limit=extension.limit_name,
+                option=f"TarLimits.{extension.limit_name}",
+                offset=header_offset,
+                member=decode_name(raw.name),
+            )
+        self._extension = (extension, raw, header_offset)
+        self._state = self._read_extension
+        return None
+
+    def _read_extension(self) -> TarEvent | NeedData | None:
+        assert self._extension is not None
+        extension, raw, header_offset = self._extension
+        data = self._input.take(_padded(raw.size))
+        if data is None:
+            if self._eof:
+                raise TarError(
+                    f"truncated {extension.label}",
+                    offset=header_offset,
+                    member=decode_name(raw.name),
+                )
+            return NEED_DATA
+        self._extension = None
+        extension.apply(self, bytes(data[: raw.size]), header_offset, decode_name(raw.name))
+        self._state = self._read_header
+        return None
+
+    def _apply_local_pax(self, data: bytes, header_offset: int, member: str) -> None:
+        self._local_pax.extend(parse_pax_records(data, offset=header_offset, member=member))
+
+    def _apply_global_pax(self, data: bytes, header_offset: int, member: str) -> None:
+        # POSIX pax: a 'g' record holds for every following member; an empty value removes it.
+        # The 'g' header belongs to no member, so it does not start one.
+        for key, value in parse_pax_records(data, offset=header_offset, member=member):
+            if value:
+                self._global_pax[key] = value
+            else:
+                self._global_pax.pop(key, None)
+        if self._member_start == header_offset:
+            self._member_start = None
+
+    def _apply_long_name(self, data: bytes, header_offset: int, member: str) -> None:
+        self._long_name = gnu_long_value(data)
+
+    def _apply_long_link(self, data: bytes, header_offset: int, member: str) -> None:
+        self._long_link = gnu_long_value(data)
+
+    # -- members ----------------------------------------------------------------------------
+
+    def _begin_member(self, raw: RawHeader, block: bytes, header_offset: int) -> TarEvent | None:
+        limits = self._limits
+        if self._entries >= limits.max_entries:
+            raise LimitExceededError(
+                f"more than {limits.max_entries} entries",
+                limit="max_entries",
+                option="TarLimits.max_entries",
+                offset=header_offset,
+            )
+        entry, pax_sparse = build_entry(
+            raw,
+            long_name=self._long_name,
+            long_link=self._long_link,
+            global_pax=self._global_pax,
+            local_pax=tuple(self._local_pax),
+            header_offset=header_offset,
+            member_start=header_offset if self._member_start is None else self._member_start,
+            max_member_size=limits.max_member_size,
+        )
+        self._entries += 1
+        self._local_pax.clear()
+        self._long_name = self._long_link = None
+        self._member_start = None
+        if raw.typeflag == "S":
+            return self._begin_old_gnu_sparse(entry, block, header_offset)
+        if pax_sparse is None:
+            return self._start_data(entry)
+        if pax_sparse.regions is not None:  # 0.0 and 0.1 carry the map in the records
+            return self._start_sparse(replace(entry, sparse=pax_sparse.regions), entry.stored_size)
+        # 1.0: the map leads the data area.
+        self._draft = entry
+        self._map_reader = SparseMapReader(
+            limit=limits.max_pax_record,
+            offset=entry.data_offset,
+            member=entry.name,
+        )
+        self._state = self._read_sparse_map
+        return None
+
+    def _start_data(self, entry: TarEntry) -> EntryHeader:
+        self._entry = entry
+        self._remaining = entry.stored_size
+        self._padding = -entry.stored_size % BLOCK_SIZE
+        self._state = self._read_data
+        return EntryHeader(entry)
+
+    def _read_data(self) -> TarEvent | NeedData | None:
+        if self._remaining:
+            if not self._input.buffered:
+                return self._starve()
+            piece = self._input.take_some(self._remaining)
+            self._remaining -= len(piece)
+            return EntryData(piece)
+        return self._end_member()
+
+    def _end_member(self) -> EntryEnd:
+        assert self._entry is not None
+        self._state = self._read_padding
+        return EntryEnd(self._entry)
+
+    def _starve(self) -> NeedData:
+        """No member data buffered: wait for more, or report the truncation."""
+        if not self._eof:
+            return NEED_DATA
+        assert self._entry is not None
+        raise TarError(
+            f"truncated member data: {self._remaining} of {self._entry.stored_size} stored "
+            "bytes missing",
+            offset=self.offset,
+            member=self._entry.name,
+        )
+
+    def _read_padding(self) -> TarEvent | NeedData | None:
+        if self._padding:
+            self._padding -= self._input.discard(self._padding)
+            if self._padding:
+                if self._eof:  # umoci ends layers right after the last member's data
+                    return self._finish(Trailer.UNPADDED, self.offset)
+                return NEED_DATA
+        self._state = self._read_header
+        return None
+
+    # -- sparse members (GNU tar manual, "Storing Sparse Files") -----------------------------
+
+    def _begin_old_gnu_sparse(
+        self, entry: TarEntry, block: bytes, header_offset: int
+    ) -> TarEvent | None:
+        sparse = parse_old_gnu_sparse(block, header_offset, entry.name)
+        if sparse.real_size > self._limits.max_member_size:
+            raise LimitExceededError(
+                f"member size {sparse.real_size} exceeds the limit of "
+                f"{self._limits.max_member_size}",
+                limit="max_member_size",
+                option="TarLimits.max_member_size",
+                offset=header_offset,
+                member=entry.name,
+            )
+        entry = replace(entry, size=sparse.real_size)
+        if not sparse.is_extended:
+            return self._start_sparse(replace(entry, sparse=sparse.regions), entry.stored_size)
+        self._draft = entry
+        self._draft_regions = list(sparse.regions)
+        self._state = self._read_sparse_extension
+        return None
+
+    def _read_sparse_extension(self) -> TarEvent | NeedData | None:
+        draft = self._draft
+        assert draft is not None
+        block_offset = self.offset
+        if block_offset - draft.data_offset >= self._limits.max_pax_record:
+            raise LimitExceededError(
+                f"old GNU sparse map longer than {self._limits.max_pax_record} bytes",
+                limit="max_pax_record",
+                option="TarLimits.max_pax_record",
+                offset=block_offset,
+                member=draft.name,
+            )
+        block = self._input.take(BLOCK_SIZE)
+        if block is None:
+            if self._eof:
+                raise TarError(
+                    "truncated old GNU sparse extension header",
+                    offset=block_offset,
+                    member=draft.name,
+                )
+            return NEED_DATA
+        extension = parse_sparse_extension(bytes(block), block_offset, draft.name)
+        self._draft_regions.extend(extension.regions)
+        if extension.is_extended:
+            return None
+        entry = replace(draft, sparse=tuple(self._draft_regions), data_offset=self.offset)
+        self._draft, self._draft_regions = None, []
+        return self._start_sparse(entry, entry.stored_size)
+
+    def _read_sparse_map(self) -> TarEvent | NeedData | None:
+        draft, reader = self._draft, self._map_reader
+        assert draft is not None and reader is not None
+        block = self._input.take(BLOCK_SIZE)
+        if block is None:
+            if self._eof:
+                raise TarError(
+                    "truncated GNU sparse 1.0 map", offset=self.offset, member=draft.name
+                )
+            return NEED_DATA
+        if reader.consumed + BLOCK_SIZE > _padded(draft.stored_size):
+            raise TarError(
+                "GNU sparse 1.0 map runs past the member data",
+                offset=self.offset,
+                member=draft.name,
+            )
+        regions = reader.add_block(block)
+        if regions is None:
+            return None
+        self._draft = self._map_reader = None
+        entry = replace(draft, sparse=regions)
+        return self._start_sparse(entry, max(0, entry.stored_size - reader.consumed))
+
+    def _start_sparse(self, entry: TarEntry, stored_data: int) -> EntryHeader:
+        """Check the map, then expand the next `stored_data` stored bytes into the content."""
+        assert entry.sparse is not None
+        check_sparse_map(
+            entry.sparse,
+            real_size=entry.size,
+            stored=stored_data,
+            offset=entry.header_offset,
+            member=entry.name,
+        )
+        self._entry = entry
+        self._remaining = stored_data
+        self._padding = entry.data_offset + _padded(entry.stored_size) - self.offset - stored_data
+        self._runs = iter_sparse_runs(entry.sparse, entry.size)
+        self._run_left = 0
+        self._state = self._read_sparse_data
+        return EntryHeader(entry)
+
+    def _read_sparse_data(self) -> TarEvent | NeedData | None:
+        if not self._run_left:
+            run = next(self._runs, None)
+            if run is None:
+                return self._end_member()
+            self._run_is_data, self._run_left = run
+        if not self._run_is_data:
+            length = min(self._run_left, HOLE_PIECE)
+            self._run_left -= length
+            return EntryData(_HOLE_VIEW if length == HOLE_PIECE else _HOLE_VIEW[:length])
+        if not self._input.buffered:
+            return self._starve()
+        piece = self._input.take_some(self._run_left)
+        self._run_left -= len(piece)
+        self._remaining -= len(piece)
+        return EntryData(piece)
+
+    # -- the end ----------------------------------------------------------------------------
+
+    def _end_between_members(self) -> ArchiveEnd | NeedData:
+        """Fewer than 512 bytes are left where a header should start."""
+        if not self._eof:
+            return NEED_DATA
+        end_offset = self.offset
+        if self._member_start is not None:
+            raise TarError(
+                "archive ends after an extension header, before its member",
+                offset=self._member_start,
+            )
+        rest = self._input.take(self._input.buffered)
+        if rest:
+            if bytes(rest).strip(b"\x00"):
+                raise TarError(
+                    f"truncated header: {len(rest)} of {BLOCK_SIZE} bytes", offset=end_offset
+                )
+            self._trailing_zero = len(rest)
+        return self._finish(Trailer.NONE, end_offset)
+
+    def _read_second_zero_block(self) -> TarEvent | NeedData | None:
+        if self._input.buffered < BLOCK_SIZE and not self._eof:
+            return NEED_DATA
+        block = self._input.take(min(BLOCK_SIZE, self._input.buffered))
+        assert block is not None
+        if len(block) == BLOCK_SIZE and block == ZERO_BLOCK:
+            self._trailer = Trailer.TWO_ZERO_BLOCKS
+        else:
+            # GNU tar stops at a lone zero block too ("A lone zero block at N"): whatever
+            # follows is trailing bytes, never parsed.
+            self._trailer = Trailer.ONE_ZERO_BLOCK
+            self._count_trailing(block)
+        self._state = self._read_trailing
+        return None
+
+    def _read_trailing(self) -> TarEvent | NeedData | None:
+        while self._input.buffered:
+            self._count_trailing(self._input.take_some(self._input.buffered))
+        if not self._eof:
+            return NEED_DATA
+        return self._finish(self._trailer, self._end_offset)
+
+    def _count_trailing(self, piece: memoryview | bytes) -> None:
+        """Zero bytes up to the first non-zero byte are record padding; the rest is data."""
+        if self._trailing_data:
+            self._trailing_data += len(piece)
+            return
+        content = bytes(piece).lstrip(b"\x00")
+        self._trailing_zero += len(piece) - len(content)
+        self._trailing_data += len(content)
+
+    def _finish(self, trailer: Trailer, end_offset: int) -> ArchiveEnd:
+        self._archive_end = ArchiveEnd(
+            end_offset=end_offset,
+            trailer=trailer,
+            trailing_zero_bytes=self._trailing_zero,
+            trailing_data_bytes=self._trailing_data,
+            entries=self._entries,
+        )
+        self._state = self._done
+        return self._archive_end
+
+    def _done(self) -> ArchiveEnd:
+        assert self._archive_end is not None
+        return self._archive_end
+
+
+_EXTENSIONS: dict[str, _Extension] = {
+    "x": _Extension("pax extended header", "max_pax_record", TarParser._apply_local_pax),
+    "g": _Extension("pax global header", "max_pax_record", TarParser._apply_global_pax),
+    "L": _Extension("GNU long name", "max_long_name", TarParser._apply_long_name),
+    "K": _Extension("GNU long link name", "max_long_name", TarParser._apply_long_link),
+}

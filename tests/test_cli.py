@@ -1,0 +1,85 @@
+"""The command line: exit codes, one-line errors naming file/blob/offset, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import REAL_BUILT, REAL_SAMPLES
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ocidiff", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_truncated_tarball_is_one_line_exit_2(tmp_path: Path) -> None:
+    source = REAL_BUILT / "layers.tar"
+    data = source.read_bytes()
+    for cut in (700, len(data) // 2, len(data) - 1024 - 512 - 10):
+        bad = tmp_path / f"cut{cut}.tar"
+        bad.write_bytes(data[:cut])
+        result = run("verify", str(bad))
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in result.stderr
+        assert str(bad) in lines[0] and "offset" in lines[0]
+
+
+def test_flipped_byte_in_any_blob_is_named(tmp_path: Path) -> None:
+    import tarfile
+
+    source = REAL_BUILT / "depbump-a.tar"
+    data = bytearray(source.read_bytes())
+    with tarfile.open(source) as tar:
+        blobs = [m for m in tar.getmembers() if m.isfile() and m.name.startswith("blobs/")]
+    for member in blobs:
+        flipped = bytearray(data)
+        flipped[member.offset_data + member.size // 2] ^= 0x01
+        bad = tmp_path / "flipped.tar"
+        bad.write_bytes(bytes(flipped))
+        result = run("verify", str(bad))
+        digest = "sha256:" + member.name.rsplit("/", 1)[1]
+        assert "Traceback" not in result.stderr
+        assert result.returncode in (1, 2), (member.name, result.stdout, result.stderr)
+        assert digest in result.stdout + result.stderr, (member.name, result.stdout)
+
+
+def test_missing_file_and_bad_platform() -> None:
+    result = run("inspect", "/nonexistent/image.tar")
+    assert result.returncode == 2 and "no such file" in result.stderr
+    sample = REAL_SAMPLES / "buildkit-oci-dive" / "test-oci-gzip-image.tar"
+    result = run("ls", str(sample), "--platform", "linux/s390x")
+    assert result.returncode == 2 and "available: linux/arm64" in result.stderr
+
+
+def test_verify_json_and_exit_codes() -> None:
+    import json
+
+    result = run("verify", str(REAL_BUILT / "whiteout.tar"), "--format", "json")
+    assert result.returncode == 0
+    document = json.loads(result.stdout)
+    assert list(document)[:2] == ["schema", "schema_version"] and document["ok"] is True
+
+
+def test_ls_bare_layer_blob() -> None:
+    result = run("ls", str(REAL_SAMPLES / "layer-xattr-moby" / "layer.tar"))
+    assert result.returncode == 0
+    assert "security.capability" in result.stdout
+
+
+def test_compressed_outer_tarball_streams() -> None:
+    result = run("verify", str(REAL_SAMPLES / "docker-save-gz-trivy" / "alpine-310.tar.gz"))
+    assert result.returncode == 0, result.stderr
+    result = run("ls", "--merged", str(REAL_SAMPLES / "docker-save-gz-trivy" /
+                                       "alpine-310.tar.gz"))
+    assert result.returncode == 0 and "lib/apk/db/installed" in result.stdout
+
+
+def test_stdin_stream() -> None:
+    sample = REAL_SAMPLES / "buildkit-oci-dive" / "test-oci-zstd-image.tar"
+    with open(sample, "rb") as handle:
+        result = subprocess.run([sys.executable, "-m", "ocidiff", "verify", "-"], stdin=handle,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
