@@ -67,7 +67,7 @@ _CARRY = WINDOW - 1
 _MIN_AVG_BITS = 6  # avg 64: the loose mask keeps 5 bits
 _MAX_AVG_BITS = 30  # avg 1 GiB: the strict mask keeps 31 bits
 
-Buffer = bytes | bytearray | memoryview
+BytesLike = bytes | bytearray | memoryview
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +285,7 @@ class StreamingChunker:
         """Number of bytes fed so far."""
         return self._pos
 
-    def feed(self, data: Buffer) -> tuple[int, ...]:
+    def feed(self, data: BytesLike) -> tuple[int, ...]:
         """Consume `data`; return the absolute end offsets of chunks it completed, in order."""
         if self._finished:
             raise ValueError("feed() after finish()")
@@ -320,7 +320,7 @@ class StreamingChunker:
         return (self._pos,) if self._pos > self._start else ()
 
 
-def find_cut_points(data: Buffer, params: ChunkParams = DEFAULT_PARAMS) -> tuple[int, ...]:
+def find_cut_points(data: BytesLike, params: ChunkParams = DEFAULT_PARAMS) -> tuple[int, ...]:
     """End offsets of the chunks of `data`; the last is len(data), and empty data has none."""
     chunker = StreamingChunker(params)
     return chunker.feed(data) + chunker.finish()
@@ -353,7 +353,7 @@ class ChunkDigester:
         self._hash = blake3.blake3()
         self._chunk_start = 0
 
-    def feed(self, data: Buffer) -> tuple[Chunk, ...]:
+    def feed(self, data: BytesLike) -> tuple[Chunk, ...]:
         """Consume `data`; return the chunks it completed, in order."""
         view = memoryview(data).cast("B")
         base = self._chunker.position

@@ -85,7 +85,10 @@ def _index_annotations(archive: ImageArchive) -> dict[str, str]:
     found: dict[str, str] = {}
     if archive.index is not None:
         found.update(archive.index.annotations)
+        covered = {image.manifest_digest for image in archive.images}
         for descriptor in archive.index.manifests:
+            if descriptor.digest in covered:
+                continue  # reported on the image it points at
             for key, value in descriptor.annotations:
                 if key not in _NAME_KEYS:
                     found[f"descriptor:{key}"] = value

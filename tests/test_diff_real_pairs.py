@@ -1,0 +1,73 @@
+"""Real pairs built here with buildah/umoci/skopeo: each diff names the right causes and verdict."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ocidiff.api import DiffOptions, diff_archives
+from ocidiff.report import dump_report, load_report
+
+from .conftest import REAL_BUILT, REAL_SAMPLES
+
+CASES = [
+    # pair, verdict, causes that must be present, causes that must be absent
+    ("twice", "equivalent", {"file-timestamps", "created-timestamp"}, {"content", "compression"}),
+    ("stamped", "same-image", {"archive-packing"}, {"file-timestamps", "content"}),
+    ("srcchange", "different", {"content"}, {"file-timestamps", "compression"}),
+    ("depbump", "different", {"files-added", "files-removed"}, {"compression"}),
+    ("gzip-vs-zstd", "equivalent", {"compression"}, {"content", "file-timestamps"}),
+    ("uncompressed-vs-gzip", "equivalent", {"compression"}, {"content"}),
+    ("base", "different", {"base-image", "content"}, {"compression"}),
+    ("config", "different", {"config"}, {"content", "compression", "file-timestamps"}),
+    ("ociarchive-vs-dockerarchive", "equivalent", {"media-types", "compression"},
+     {"content", "base-image"}),
+    ("xattr", "different", {"xattrs"}, {"content"}),
+]
+
+
+@pytest.mark.parametrize(("pair", "verdict", "present", "absent"), CASES,
+                         ids=[c[0] for c in CASES])
+def test_real_pair(pair: str, verdict: str, present: set[str], absent: set[str]) -> None:
+    report = diff_archives(str(REAL_BUILT / f"{pair}-a.tar"), str(REAL_BUILT / f"{pair}-b.tar"))
+    causes = set(report.summary.causes)
+    assert report.summary.verdict == verdict, report.summary
+    assert present <= causes, causes
+    assert not (absent & causes), causes
+
+
+def test_identical_and_exit_codes() -> None:
+    path = str(REAL_BUILT / "config-a.tar")
+    report = diff_archives(path, path)
+    assert report.summary.verdict == "identical" and report.summary.exit_code == 0
+    report = diff_archives(str(REAL_BUILT / "stamped-a.tar"), str(REAL_BUILT / "stamped-b.tar"))
+    assert report.summary.exit_code == 0  # archive-packing is ignored by default
+    report = diff_archives(str(REAL_BUILT / "stamped-a.tar"), str(REAL_BUILT / "stamped-b.tar"),
+                           DiffOptions(ignore=()))
+    assert report.summary.exit_code == 1
+
+
+def test_buildkit_compression_variants_are_compression_only() -> None:
+    folder = REAL_SAMPLES / "buildkit-oci-dive"
+    base = str(folder / "test-oci-gzip-image.tar")
+    for other in ("test-oci-zstd-image.tar", "test-oci-uncompressed-image.tar"):
+        report = diff_archives(base, str(folder / other))
+        # The samples were exported a second apart: BuildKit's index.json descriptor annotation
+        # org.opencontainers.image.created differs too, once; nothing else but compression.
+        causes = report.summary.causes
+        assert causes["compression"] == 1
+        assert set(causes) <= {"compression", "created-timestamp"}
+        assert causes.get("created-timestamp", 0) <= 1
+        assert report.summary.verdict == "equivalent"
+
+
+def test_report_is_deterministic_and_round_trips() -> None:
+    a, b = str(REAL_BUILT / "depbump-a.tar"), str(REAL_BUILT / "depbump-b.tar")
+    first = dump_report(diff_archives(a, b))
+    second = dump_report(diff_archives(a, b))
+    assert first == second
+    document = json.loads(first)
+    assert list(document)[:2] == ["schema", "schema_version"]
+    assert set(document["summary"]) >= {"verdict", "causes"}
+    assert dump_report(load_report(first)) == first
