@@ -55,9 +55,9 @@ def _check_size(size: int, limit: int, offset: int, member: str) -> None:
         )
 
 
-def _plain_entry(raw: RawHeader, header_offset: int, max_member_size: int) -> TarEntry:
-    """`build_entry` for the common member without extension headers, kept lean: it runs once
-    per member of most layers."""
+def plain_entry(raw: RawHeader, header_offset: int, max_member_size: int) -> TarEntry:
+    """`build_entry` for a member no extension header applies to, kept lean: it runs once per
+    member of most layers."""
     name = raw.name.decode("utf-8", "surrogateescape")
     typeflag = raw.typeflag
     kind = KIND_BY_TYPEFLAG.get(typeflag, EntryKind.OTHER)
@@ -113,7 +113,7 @@ def build_entry(
     (the map may still be unread); the PAX sparse description is returned alongside.
     """
     if long_name is None and long_link is None and not local_pax and not global_pax:
-        return _plain_entry(raw, header_offset, max_member_size), None
+        return plain_entry(raw, header_offset, max_member_size), None
     name_raw = raw.name if long_name is None else long_name
     link_raw = raw.linkname if long_link is None else long_link
     size, uid, gid = raw.size, raw.uid, raw.gid

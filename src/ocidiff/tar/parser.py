@@ -33,7 +33,7 @@ from ocidiff.tar.header import (
     parse_old_gnu_sparse,
     parse_sparse_extension,
 )
-from ocidiff.tar.member import build_entry
+from ocidiff.tar.member import build_entry, plain_entry
 from ocidiff.tar.pax import PaxRecord, decode_name, gnu_long_value, parse_pax_records
 from ocidiff.tar.sparse import SparseMapReader, check_sparse_map, iter_sparse_runs
 
@@ -161,14 +161,11 @@ class TarParser:
 
         `EntryData.data` may be a view of fed memory: use it before feeding more.
         """
-        self._header_just_emitted = False
         event = self._state()
         while event is None:
             event = self._state()
         if event is NEED_DATA:
             self._input.own_leftovers()
-        elif type(event) is EntryHeader:
-            self._header_just_emitted = True
         return event
 
     def skip_data(self) -> int:
@@ -193,7 +190,7 @@ class TarParser:
     # -- headers ----------------------------------------------------------------------------
 
     def _read_header(self) -> TarEvent | NeedData | None:
-        header_offset = self.offset
+        header_offset = self._base_offset + self._input.consumed
         taken = self._input.take(BLOCK_SIZE)
         if taken is None:
             return self._end_between_members()
@@ -207,9 +204,18 @@ class TarParser:
             self._state = self._read_second_zero_block
             return None
         raw = parse_header(block, header_offset)
+        extension = _EXTENSIONS.get(raw.typeflag)
+        if (
+            extension is None
+            and self._member_start is None
+            and not self._global_pax
+            and raw.typeflag != "S"
+        ):
+            # The common case (most layer members): no extension header applies.
+            self._count_entry(header_offset)
+            return self._start_data(plain_entry(raw, header_offset, self._limits.max_member_size))
         if self._member_start is None:
             self._member_start = header_offset
-        extension = _EXTENSIONS.get(raw.typeflag)
         if extension is None:
             return self._begin_member(raw, block, header_offset)
         limit: int = getattr(self._limits, extension.limit_name)
@@ -264,15 +270,19 @@ class TarParser:
 
     # -- members ----------------------------------------------------------------------------
 
-    def _begin_member(self, raw: RawHeader, block: bytes, header_offset: int) -> TarEvent | None:
-        limits = self._limits
-        if self._entries >= limits.max_entries:
+    def _count_entry(self, header_offset: int) -> None:
+        if self._entries >= self._limits.max_entries:
             raise LimitExceededError(
-                f"more than {limits.max_entries} entries",
+                f"more than {self._limits.max_entries} entries",
                 limit="max_entries",
                 option="TarLimits.max_entries",
                 offset=header_offset,
             )
+        self._entries += 1
+
+    def _begin_member(self, raw: RawHeader, block: bytes, header_offset: int) -> TarEvent | None:
+        limits = self._limits
+        self._count_entry(header_offset)
         entry, pax_sparse = build_entry(
             raw,
             long_name=self._long_name,
@@ -283,7 +293,6 @@ class TarParser:
             member_start=header_offset if self._member_start is None else self._member_start,
             max_member_size=limits.max_member_size,
         )
-        self._entries += 1
         self._local_pax.clear()
         self._long_name = self._long_link = None
         self._member_start = None
@@ -308,9 +317,11 @@ class TarParser:
         self._remaining = entry.stored_size
         self._padding = -entry.stored_size % BLOCK_SIZE
         self._state = self._read_data
+        self._header_just_emitted = True
         return EntryHeader(entry)
 
     def _read_data(self) -> TarEvent | NeedData | None:
+        self._header_just_emitted = False
         if self._remaining:
             if not self._input.buffered:
                 return self._starve()
@@ -321,7 +332,14 @@ class TarParser:
 
     def _end_member(self) -> EntryEnd:
         assert self._entry is not None
-        self._state = self._read_padding
+        self._header_just_emitted = False
+        padding = self._padding
+        if padding and self._input.buffered >= padding:
+            self._input.discard(padding)  # the usual case: skip the padding right away
+            self._padding = 0
+            self._state = self._read_header
+        else:
+            self._state = self._read_padding
         return EntryEnd(self._entry)
 
     def _starve(self) -> NeedData:
@@ -437,9 +455,11 @@ class TarParser:
         self._runs = iter_sparse_runs(entry.sparse, entry.size)
         self._run_left = 0
         self._state = self._read_sparse_data
+        self._header_just_emitted = True
         return EntryHeader(entry)
 
     def _read_sparse_data(self) -> TarEvent | NeedData | None:
+        self._header_just_emitted = False
         if not self._run_left:
             run = next(self._runs, None)
             if run is None:
