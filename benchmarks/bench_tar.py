@@ -84,7 +84,7 @@ def report(label: str, archive: bytes, run: object) -> None:
         started = time.perf_counter()
         result = run(archive)
         best = min(best, time.perf_counter() - started)
-    members, content = result
+    members, _content_bytes = result
     print(
         f"{label:<28} {members / best:>12,.0f} members/s {len(archive) / best / 1e6:>10,.0f} MB/s"
         f"   ({members} members, {len(archive) / 1e6:,.1f} MB in {best * 1000:.0f} ms)"
