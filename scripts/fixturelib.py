@@ -27,18 +27,19 @@ __all__ = [
     "MT_DOCKER_CONFIG", "MT_DOCKER_LAYER", "MT_DOCKER_LAYER_GZIP", "MT_DOCKER_LAYER_ZSTD",
     "MT_DOCKER_LIST", "MT_DOCKER_MANIFEST", "MT_EMPTY", "MT_IN_TOTO", "MT_OCI_CONFIG",
     "MT_OCI_INDEX", "MT_OCI_LAYER", "MT_OCI_LAYER_GZIP", "MT_OCI_LAYER_ZSTD", "MT_OCI_MANIFEST",
-    "OCI_LAYOUT_COMPACT", "OCI_LAYOUT_DOCKER",
+    "OCI_LAYOUT_COMPACT", "OCI_LAYOUT_DOCKER", "UNKNOWN_PLATFORM",
     "AttestationStyle", "Blob", "Compression", "EntryType", "HistoryEntry", "Image", "Layer",
     "LayoutFile", "Platform", "RunConfig", "SavedImage", "TarEnd", "TarEntry", "TarFormat",
     "Timestamp",
     "attestation_descriptor", "block_device_entry", "chain_ids", "char_device_entry",
-    "compressor_fingerprint", "dir_entry", "docker_archive_manifest", "encode_end", "encode_entry",
-    "fifo_entry", "file_entry", "go_json", "gzip_member", "gzip_members", "hardlink_entry",
-    "index_json", "make_attestation", "make_config", "make_estargz_layer", "make_image",
-    "make_index", "make_layer", "oci_layout_files", "opaque_entry", "provenance_statement",
-    "pseudo_random_bytes", "rewrite_timestamps", "rfc3339", "sha256_digest", "symlink_entry",
-    "whiteout_entry", "write_docker_legacy", "write_docker_v25", "write_oci_archive",
-    "write_oci_dir", "write_tar", "zstd_frames",
+    "compressor_fingerprint", "dir_entry", "docker_archive_manifest", "docker_container_config",
+    "encode_end", "encode_entry", "fifo_entry", "file_entry", "go_json", "gzip_member",
+    "gzip_members", "hardlink_entry", "index_json", "make_attestation", "make_config",
+    "make_estargz_layer", "make_image", "make_index", "make_layer", "normalized_name",
+    "oci_layout_files", "opaque_entry", "provenance_statement", "pseudo_random_bytes",
+    "rewrite_timestamps", "rfc3339", "sha256_digest", "symlink_entry", "whiteout_entry",
+    "write_docker_legacy", "write_docker_v25", "write_oci_archive", "write_oci_dir",
+    "write_retarred_layout", "write_tar", "write_walk_tar", "zstd_frames",
 ]
 
 # --------------------------------------------------------------------------------------------------
@@ -645,9 +646,12 @@ def gzip_member(
     return head + body + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
 
 
-def gzip_members(chunks: Iterable[bytes], **options: int) -> bytes:
+def gzip_members(
+    chunks: Iterable[bytes], *, level: int = GO_DEFAULT_GZIP_LEVEL, mtime: int = 0, os: int = 255,
+    xfl: int | None = None,
+) -> bytes:
     """Several gzip members back to back (multi-member gzip, as eStargz writes, §3.4)."""
-    return b"".join(gzip_member(chunk, **options) for chunk in chunks)
+    return b"".join(gzip_member(c, level=level, mtime=mtime, os=os, xfl=xfl) for c in chunks)
 
 
 def zstd_frames(
@@ -1119,10 +1123,12 @@ def write_oci_archive(
 
 def write_retarred_layout(
     files: Iterable[LayoutFile], *, uid: int, gid: int, uname: str, gname: str, root_mtime: int,
+    root_mode: int = 0o755,
 ) -> bytes:
     """A layout re-packed with `tar -cf x.tar -C dir .` (GNU tar, §4.5): `./` names, a `./` root
     member, GNU magic, the packer's owner, padding to a 10 KiB record."""
-    root = replace(dir_entry(".", mtime=root_mtime), uid=uid, gid=gid, uname=uname, gname=gname)
+    root = replace(dir_entry(".", mode=root_mode, mtime=root_mtime), uid=uid, gid=gid,
+                   uname=uname, gname=gname)
     entries = _layout_entries(files, uid=uid, gid=gid, uname=uname, gname=gname)
     return write_tar(entries, format=TarFormat.GNU, dot_prefix=True, root_entry=root,
                      end=TarEnd.RECORD)
@@ -1176,8 +1182,9 @@ _ZERO_CONTAINER_CONFIG: JsonObject = {
 }
 
 
-def _docker_container_config(run: Mapping[str, object]) -> JsonObject:
-    """Docker's container.Config in its field order, from an OCI `config` object."""
+def docker_container_config(run: Mapping[str, object]) -> JsonObject:
+    """Docker's container.Config in its field order (no omitempty on most fields), from an OCI
+    `config` object such as `RunConfig.to_json()`."""
     out: JsonObject = {
         "Hostname": "", "Domainname": "", "User": run.get("User", ""), "AttachStdin": False,
         "AttachStdout": False, "AttachStderr": False,
@@ -1203,7 +1210,7 @@ def _v1_layers(image: SavedImage) -> list[tuple[str, bytes]]:
         if i == len(diff_ids) - 1:
             body = {"created": config["created"],
                     "container_config": _ZERO_CONTAINER_CONFIG,
-                    "config": _docker_container_config(config.get("config") or {}),
+                    "config": docker_container_config(config.get("config") or {}),
                     "architecture": config["architecture"], "os": config["os"]}
         else:
             body = {"created": "1970-01-01T00:00:00Z", "container_config": _ZERO_CONTAINER_CONFIG,
@@ -1239,9 +1246,12 @@ def _repositories(images: Sequence[SavedImage], top_ids: Sequence[str]) -> bytes
                    newline=True)
 
 
-def _walk_tar(nodes: Sequence[tuple[str, TarEntry]], *, type_bits: bool) -> bytes:
-    ordered = sorted(nodes, key=lambda node: _walk_key(node[0]))
-    return write_tar([entry for _, entry in ordered], format=TarFormat.USTAR, type_bits=type_bits)
+def write_walk_tar(entries: Iterable[TarEntry], *, type_bits: bool = False) -> bytes:
+    """A directory tree as moby's `archive.Tar` writes it: Go USTAR headers, members in
+    `filepath.Walk` order (each directory's names sorted, children right after their directory,
+    so `abc/x` precedes `abc.json`), no root member, 1024-byte end marker (§4.2)."""
+    ordered = sorted(entries, key=lambda e: _walk_key(e.name))
+    return write_tar(ordered, format=TarFormat.USTAR, type_bits=type_bits)
 
 
 def write_docker_legacy(images: Sequence[SavedImage]) -> bytes:
@@ -1275,7 +1285,7 @@ def write_docker_legacy(images: Sequence[SavedImage]) -> bytes:
         top_ids.append(layer_paths[-1].split("/")[0])
     nodes.append(("manifest.json", file_entry("manifest.json", go_json(manifest, newline=True))))
     nodes.append(("repositories", file_entry("repositories", _repositories(images, top_ids))))
-    return _walk_tar(nodes, type_bits=True)
+    return write_walk_tar([entry for _, entry in nodes], type_bits=True)
 
 
 def write_docker_v25(images: Sequence[SavedImage], *, save_time: int) -> bytes:
@@ -1331,5 +1341,5 @@ def write_docker_v25(images: Sequence[SavedImage], *, save_time: int) -> bytes:
     if any(image.repo_tags for image in images):
         top.append(("repositories", _repositories(images, repos)))
     nodes += [(name, file_entry(name, data)) for name, data in top]
-    return _walk_tar(nodes, type_bits=False)
+    return write_walk_tar([entry for _, entry in nodes], type_bits=False)
 

@@ -135,8 +135,8 @@ def _unsigned_checksum(block: bytes) -> int:
     return (
         (zlib.adler32(block[:256]) & 0xFFFF)
         + (zlib.adler32(block[256:]) & 0xFFFF)
-        - 2
-        - sum(block[_CHKSUM])
+        - (zlib.adler32(block[_CHKSUM]) & 0xFFFF)
+        - 1
         + _CHKSUM_AS_SPACES
     )
 
@@ -156,7 +156,13 @@ def header_checksums(block: bytes) -> tuple[int, int]:
 
 def has_valid_checksum(block: bytes) -> bool:
     """The stored checksum matches the unsigned sum, or the signed sum older tars wrote."""
-    stored = parse_number(block[_CHKSUM])
+    field = block[_CHKSUM]
+    digits = field.rstrip(b" \x00").lstrip(b" ")
+    # The usual "%06o\0 " is decoded at once; anything else goes through the careful parser.
+    try:
+        stored = int(digits, 8) if len(digits) == 6 and digits.isdigit() else parse_number(field)
+    except ValueError:  # an 8 or a 9
+        return False
     if stored is None:
         return False
     unsigned = _unsigned_checksum(block)

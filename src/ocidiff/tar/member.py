@@ -58,12 +58,13 @@ def _check_size(size: int, limit: int, offset: int, member: str) -> None:
 def plain_entry(raw: RawHeader, header_offset: int, max_member_size: int) -> TarEntry:
     """`build_entry` for a member no extension header applies to, kept lean: it runs once per
     member of most layers."""
-    name = raw.name.decode("utf-8", "surrogateescape")
-    typeflag = raw.typeflag
+    (name_raw, mode, uid, gid, size, mtime, typeflag, linkname, uname, gname, major, minor, fmt) = (
+        raw
+    )
+    name = name_raw.decode("utf-8", "surrogateescape")
     kind = KIND_BY_TYPEFLAG.get(typeflag, EntryKind.OTHER)
     if typeflag == "\x00" and name.endswith("/"):
         kind = EntryKind.DIR
-    size = raw.size
     if size > max_member_size:
         _check_size(size, max_member_size, header_offset, name)
     if kind in _HEADER_ONLY_KINDS:
@@ -72,21 +73,21 @@ def plain_entry(raw: RawHeader, header_offset: int, max_member_size: int) -> Tar
         name=name,
         kind=kind,
         typeflag=typeflag,
-        mode=raw.mode,
-        uid=raw.uid,
-        gid=raw.gid,
-        uname=raw.uname.decode("utf-8", "surrogateescape"),
-        gname=raw.gname.decode("utf-8", "surrogateescape"),
+        mode=mode,
+        uid=uid,
+        gid=gid,
+        uname=uname.decode("utf-8", "surrogateescape"),
+        gname=gname.decode("utf-8", "surrogateescape"),
         size=size,
-        mtime_ns=raw.mtime * _NS_PER_SECOND,
+        mtime_ns=mtime * _NS_PER_SECOND,
         atime_ns=None,
         ctime_ns=None,
-        linkname=raw.linkname.decode("utf-8", "surrogateescape"),
-        devmajor=raw.devmajor,
-        devminor=raw.devminor,
+        linkname=linkname.decode("utf-8", "surrogateescape"),
+        devmajor=major,
+        devminor=minor,
         xattrs=(),
         pax=(),
-        format=raw.format,
+        format=fmt,
         long_name=False,
         header_offset=header_offset,
         data_offset=header_offset + BLOCK_SIZE,
