@@ -18,6 +18,11 @@ SYNTHETIC = REPO / "fixtures" / "synthetic"
 sys.path.insert(0, str(REPO / "scripts"))
 
 
+needs_shared = pytest.mark.skipif(
+    not REAL_SAMPLES.is_dir(), reason="../shared/fixtures-real is not beside this checkout"
+)
+
+
 def real_sample_archives() -> list[Path]:
     """Every image archive in ../shared/fixtures-real (bare layer tars excluded)."""
     if not REAL_SAMPLES.is_dir():

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import REAL_BUILT, REAL_SAMPLES
+from .conftest import REAL_BUILT, REAL_SAMPLES, needs_shared
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -46,6 +46,7 @@ def test_flipped_byte_in_any_blob_is_named(tmp_path: Path) -> None:
         assert digest in result.stdout + result.stderr, (member.name, result.stdout)
 
 
+@needs_shared
 def test_missing_file_and_bad_platform() -> None:
     result = run("inspect", "/nonexistent/image.tar")
     assert result.returncode == 2 and "no such file" in result.stderr
@@ -63,12 +64,14 @@ def test_verify_json_and_exit_codes() -> None:
     assert list(document)[:2] == ["schema", "schema_version"] and document["ok"] is True
 
 
+@needs_shared
 def test_ls_bare_layer_blob() -> None:
     result = run("ls", str(REAL_SAMPLES / "layer-xattr-moby" / "layer.tar"))
     assert result.returncode == 0
     assert "security.capability" in result.stdout
 
 
+@needs_shared
 def test_compressed_outer_tarball_streams() -> None:
     result = run("verify", str(REAL_SAMPLES / "docker-save-gz-trivy" / "alpine-310.tar.gz"))
     assert result.returncode == 0, result.stderr
@@ -77,6 +80,7 @@ def test_compressed_outer_tarball_streams() -> None:
     assert result.returncode == 0 and "lib/apk/db/installed" in result.stdout
 
 
+@needs_shared
 def test_stdin_stream() -> None:
     sample = REAL_SAMPLES / "buildkit-oci-dive" / "test-oci-zstd-image.tar"
     with open(sample, "rb") as handle:

@@ -9,7 +9,7 @@ import pytest
 from ocidiff.api import DiffOptions, diff_archives
 from ocidiff.report import dump_report, load_report
 
-from .conftest import REAL_BUILT, REAL_SAMPLES
+from .conftest import REAL_BUILT, REAL_SAMPLES, needs_shared
 
 CASES = [
     # pair, verdict, causes that must be present, causes that must be absent
@@ -48,6 +48,7 @@ def test_identical_and_exit_codes() -> None:
     assert report.summary.exit_code == 1
 
 
+@needs_shared
 def test_buildkit_compression_variants_are_compression_only() -> None:
     folder = REAL_SAMPLES / "buildkit-oci-dive"
     base = str(folder / "test-oci-gzip-image.tar")
