@@ -485,7 +485,7 @@ def catalogue() -> list[Fixture]:
             annotations=index_annotations(APP_BUILT + 12))]))
     return [
         Fixture("oci-gzip.tar", "BuildKit `type=oci` export, default gzip layers (Go gzip header "
-                "`1f8b0800000000000ff`), bare manifest in index.json with created/name "
+                "`1f8b 0800 00000000 00ff`), bare manifest in index.json with created/name "
                 "annotations; base layer with hardlinks, symlinks, a `security.capability` "
                 "xattr (PAX), app layer with a 64 KiB binary, a non-ASCII name (PAX `path`) and "
                 "a USTAR-prefix path, a RUN layer with `.wh.` whiteouts", lambda: oci_gzip),
@@ -568,9 +568,10 @@ def readme(sizes: Sequence[tuple[str, int, str]]) -> bytes:
         "diff_id independently with the standard library).",
         "",
         "Every image here is the same small \"app\" (a base layer, a COPY layer, a RUN layer "
-        "with whiteouts) unless the table says otherwise. Formats follow "
-        "`/work/shared/FORMATS.md`; deflate bytes come from zlib, not Go, so compressed "
-        "bytes differ from real BuildKit output while the framing matches.",
+        "with whiteouts) unless the table says otherwise. Formats follow the project's "
+        "`FORMATS.md` research notes (`../shared/FORMATS.md`); deflate bytes come from zlib, "
+        "not Go, so compressed bytes differ from real BuildKit output while the framing and "
+        "everything uncompressed match.",
         "",
         "| file | bytes | what it exercises |",
         "|---|---:|---|",
