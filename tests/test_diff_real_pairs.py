@@ -24,6 +24,7 @@ CASES = [
     ("ociarchive-vs-dockerarchive", "equivalent", {"media-types", "compression"},
      {"content", "base-image"}),
     ("xattr", "different", {"xattrs"}, {"content"}),
+    ("pycache", "equivalent", {"embedded-path", "embedded-timestamp"}, {"content"}),
 ]
 
 

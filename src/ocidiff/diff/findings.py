@@ -73,7 +73,22 @@ def shown(text: str) -> str:
     return quoted[: _SHOWN_TEXT_LIMIT - 4] + "...'"
 
 
+def shown_value(text: str) -> str:
+    """A field value as is when it is short and printable (a time, a number), else `shown`."""
+    return text if text.isprintable() and 0 < len(text) <= 80 else shown(text)
+
+
+def counted(count: int, noun: str) -> str:
+    """"1 entry", "2 entries", "3 lines"."""
+    if count == 1:
+        return f"1 {noun}"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
+        return f"{count} {noun[:-1]}ies"
+    return f"{count} {noun}s"
+
+
 def shown_bytes(data: bytes) -> str:
+    """`shown` for raw bytes (UTF-8, invalid bytes escaped)."""
     return shown(data.decode("utf-8", "backslashreplace"))
 
 
@@ -85,6 +100,7 @@ def name_list(names: Sequence[str]) -> str:
 
 
 def capped(changes: Iterable[Change]) -> tuple[Change, ...]:
+    """The first `MAX_CHANGES` changes (the iterable is not consumed past them)."""
     out: list[Change] = []
     for change in changes:
         if len(out) == MAX_CHANGES:

@@ -1,25 +1,22 @@
 """Compiled Python (.pyc): the header's source timestamp and the build path in `co_filename`.
 
 Owns the .pyc header layouts (PEP 552 and the older 12- and 8-byte ones) and the comparison of
-code objects with their file names set aside. It unmarshals only data written by this very
-interpreter (same magic) and only after `marshal_bounds` has vetted it; anything else is compared
-at byte level. Code objects are built, never executed.
+code objects with their file names set aside: read by `marshal_code` for CPython 3.11 to 3.13
+(whichever Python runs ocidiff), compared at byte level with paths masked for the others. It
+never unmarshals file content into Python objects.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import marshal
 import re
 import struct
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import InputError
 from .binary import describe_byte_difference
 from .findings import Cause, ContentFinding, ContentFormatError, capped, name_list, shown
-from .marshal_bounds import check_marshal_bounds, running_code_fields
+from .marshal_code import CODE_LAYOUTS, MarshalledCode, read_code
 
 # Magic numbers (little-endian 16-bit, then b"\r\n"), importlib/_bootstrap_external.py: 3.7
 # (3390) introduced the 16-byte PEP 552 header; 3.3 (3230) added the source size to the 8-byte
@@ -53,6 +50,7 @@ class PycHeader:
 
 
 def is_pyc_path(path: str) -> bool:
+    """Compiled Python by name (.pyc, or .pyo from Python 2 and 3.4 and older)."""
     return path.endswith((".pyc", ".pyo"))
 
 
@@ -110,82 +108,35 @@ def _header_findings(a: PycHeader, b: PycHeader) -> Iterator[ContentFinding]:
 
 
 def _body_findings(magic: int, old: bytes, new: bytes) -> tuple[ContentFinding, ...]:
-    running = struct.unpack_from("<H", importlib.util.MAGIC_NUMBER)[0]
-    fields = running_code_fields()
-    if magic != running or fields is None:
-        return _byte_level(old, new, "written by another Python version")
+    layout = CODE_LAYOUTS.get(magic)
+    if layout is None:
+        return _byte_level(old, new, f"no code object layout known for magic {magic}")
     try:
-        code_old, used_old = _load_code(old, fields)
-        code_new, used_new = _load_code(new, fields)
+        code_old, code_new = read_code(old, layout), read_code(new, layout)
     except InputError as err:
-        return _byte_level(old, new, f"code could not be unmarshalled: {err.message}")
-    findings = _code_findings(code_old, code_new)
-    if old[used_old:] != new[used_new:]:
-        extra = ContentFinding(Cause.CONTENT, "bytes after the marshalled code object differ")
-        findings = (*findings, extra)
-    return findings
-
-
-def _load_code(body: bytes, fields: str) -> tuple[types.CodeType, int]:
-    """The code object and the number of bytes it took."""
-    used = check_marshal_bounds(body, fields)
-    try:
-        code = marshal.loads(body)
-    except (ValueError, EOFError, TypeError) as exc:
-        raise ContentFormatError(f"bad marshal data: {exc}") from None
-    if not isinstance(code, types.CodeType):
-        raise ContentFormatError(f"marshalled {type(code).__name__}, not a code object")
-    return code, used
-
-
-def _code_findings(old: types.CodeType, new: types.CodeType) -> tuple[ContentFinding, ...]:
-    old_names, new_names = _filenames(old), _filenames(new)
-    findings: list[ContentFinding] = []
-    if old_names != new_names:
-        pairs = capped(_filename_changes(old_names, new_names))
-        first = pairs[0] if pairs else ("co_filename", "", "")
-        detail = f"co_filename {shown(first[1])} -> {shown(first[2])}"
-        findings.append(ContentFinding(Cause.EMBEDDED_PATH, detail, pairs))
-    try:
-        difference = _code_difference(old, new)
-    except (ValueError, TypeError) as exc:  # code.replace revalidates; hostile fields fail here
-        difference = f"code objects could not be compared: {exc}"
-    if difference:
-        findings.append(ContentFinding(Cause.CONTENT, difference))
+        return _byte_level(old, new, f"code could not be read: {err.one_line()}")
+    findings = list(_code_findings(code_old, code_new))
+    if old[code_old.length :] != new[code_new.length :]:
+        findings.append(ContentFinding(Cause.CONTENT, "bytes after the marshalled code differ"))
+    if not findings:
+        # Equal code, different bytes: marshal flags the objects it saw shared (FLAG_REF) by
+        # reference count at write time and keeps strings' interning, both of which vary
+        # between compiler runs.
+        detail = "marshal encoding differs (reference flags or interning); the code is equal"
+        findings.append(ContentFinding(Cause.CONTENT, detail))
     return tuple(findings)
 
 
-def _code_difference(old: types.CodeType, new: types.CodeType) -> str | None:
-    """None when the code objects are equal once their file names are set aside."""
-    if marshal.dumps(_without_filenames(old, {})) == marshal.dumps(_without_filenames(new, {})):
-        return None
-    differing = _differing_functions(old, new)
-    if differing:
-        return f"compiled code differs in {name_list(differing)}"
-    # Equal objects, different bytes: marshal flags the objects it saw shared (FLAG_REF) by
-    # their reference count at write time, which varies between compiler runs.
-    return "marshal encoding differs (reference flags); the code objects are equal"
-
-
-def _nested(code: types.CodeType) -> Iterator[types.CodeType]:
-    return (const for const in code.co_consts if isinstance(const, types.CodeType))
-
-
-def _walk(code: types.CodeType) -> Iterator[types.CodeType]:
-    """Every code object once, parents first (shared ones are visited once)."""
-    seen: set[int] = set()
-    stack = [code]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        stack.extend(reversed(list(_nested(current))))
-
-
-def _filenames(code: types.CodeType) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(c.co_filename for c in _walk(code)))
+def _code_findings(old: MarshalledCode, new: MarshalledCode) -> Iterator[ContentFinding]:
+    if old.filenames != new.filenames:
+        pairs = capped(_filename_changes(old.filenames, new.filenames))
+        first = pairs[0] if pairs else ("co_filename", "", "")
+        detail = f"co_filename {shown(first[1])} -> {shown(first[2])}"
+        yield ContentFinding(Cause.EMBEDDED_PATH, detail, pairs)
+    if old.canonical != new.canonical:
+        differing = _differing_functions(old.functions, new.functions)
+        where = f" in {name_list(differing)}" if differing else ""
+        yield ContentFinding(Cause.CONTENT, f"compiled code differs{where}")
 
 
 def _filename_changes(old: tuple[str, ...], new: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
@@ -196,42 +147,25 @@ def _filename_changes(old: tuple[str, ...], new: tuple[str, ...]) -> Iterator[tu
             yield "co_filename", before, after
 
 
-def _without_filenames(
-    code: types.CodeType, done: dict[int, types.CodeType]
-) -> types.CodeType:
-    """`code` with co_filename emptied in it and every nested code object (memoised by id)."""
-    if id(code) in done:
-        return done[id(code)]
-    consts = tuple(
-        _without_filenames(c, done) if isinstance(c, types.CodeType) else c for c in code.co_consts
-    )
-    result = code.replace(co_filename="", co_consts=consts)
-    done[id(code)] = result
-    return result
+def _differing_functions(
+    old: tuple[tuple[str, bytes], ...], new: tuple[tuple[str, bytes], ...]
+) -> list[str]:
+    """Qualified names whose own code differs (nested functions count in their parent by name
+    only, so a change is reported where it is)."""
+    before, after = _keyed(old), _keyed(new)
+    names = before.keys() | after.keys()
+    return sorted(name for name in names if before.get(name) != after.get(name))
 
 
-def _differing_functions(old: types.CodeType, new: types.CodeType) -> list[str]:
-    """Qualified names whose own code differs (nested functions stand in by name only)."""
-    old_own, new_own = _own_parts(old), _own_parts(new)
-    names = sorted(old_own.keys() | new_own.keys())
-    return [name for name in names if old_own.get(name) != new_own.get(name)]
-
-
-def _own_parts(code: types.CodeType) -> dict[str, types.CodeType]:
-    # Code equality ignores co_filename and co_qualname but follows nested code objects; replace
-    # those by their names so a change is reported in the function it is in, not in its parents.
-    parts: dict[str, types.CodeType] = {}
-    for current in _walk(code):
-        consts = tuple(
-            f"<code {c.co_qualname}>" if isinstance(c, types.CodeType) else c
-            for c in current.co_consts
-        )
-        key, count = current.co_qualname, 1
-        while key in parts:  # two lambdas in one scope share a qualified name
+def _keyed(functions: tuple[tuple[str, bytes], ...]) -> dict[str, bytes]:
+    keyed: dict[str, bytes] = {}
+    for name, own in functions:
+        key, count = name, 1
+        while key in keyed:  # two lambdas in one scope share a qualified name
             count += 1
-            key = f"{current.co_qualname} #{count}"
-        parts[key] = current.replace(co_consts=consts)
-    return parts
+            key = f"{name} #{count}"
+        keyed[key] = own
+    return keyed
 
 
 def _byte_level(old: bytes, new: bytes, why: str) -> tuple[ContentFinding, ...]:

@@ -9,12 +9,13 @@ small enough that its worst case stays cheap.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
-from .findings import Cause, ContentFinding, capped, shown_bytes
+from .findings import Cause, ContentFinding, capped, counted, shown_bytes
 
 TEXT_SNIFF_BYTES = 8192
 DIFF_MAX_BYTES = 2 << 20  # difflib is quadratic in the worst case: above these, summarise
@@ -64,11 +65,16 @@ def decode_text(data: bytes) -> str:
 
 
 def mask_timestamps(line: bytes) -> bytes:
+    """`line` with every timestamp-like token replaced by one marker."""
     return _TIMESTAMP.sub(_MASK, line)
 
 
 def explain_text(path: str, old: bytes, new: bytes) -> tuple[ContentFinding, ...]:
-    """Order-only, timestamp-only, or `content` with line counts."""
+    """Order-only, timestamp-only, or `content` with line counts (JSON: compared as documents)."""
+    if path.endswith(".json"):
+        same_document = _json_finding(old, new)
+        if same_document is not None:
+            return (same_document,)
     old_lines, new_lines = _lines(old), _lines(new)
     if old_lines == new_lines:
         return (ContentFinding(Cause.CONTENT, "only the newline at the end of the file differs"),)
@@ -95,6 +101,42 @@ def explain_text(path: str, old: bytes, new: bytes) -> tuple[ContentFinding, ...
         detail = "apart from the timestamps, the same lines in another order"
         findings.append(ContentFinding(Cause.CONTENT_ORDER, detail))
     return tuple(findings)
+
+
+def _json_finding(old: bytes, new: bytes) -> ContentFinding | None:
+    """A finding when both are the same JSON document up to key order or formatting."""
+    try:
+        documents = _json_literal(old), _json_literal(new)
+        if documents[0] == documents[1]:
+            detail = "the JSON documents are equal; only formatting (whitespace, escapes) differs"
+            return ContentFinding(Cause.CONTENT, detail)
+        if _unordered(documents[0]) == _unordered(documents[1]):
+            detail = "the same JSON document, keys in another order"
+            return ContentFinding(Cause.CONTENT_ORDER, detail)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than we follow
+        return None
+    return None
+
+
+def _json_literal(data: bytes) -> object:
+    # Numbers stay their literal text (1 and 1.0 are different bytes in a build), objects stay
+    # ordered pairs, so equality here means "same document, same key order".
+    return json.loads(
+        data,
+        object_pairs_hook=lambda pairs: ("object", tuple(pairs)),
+        parse_float=lambda text: ("number", text),
+        parse_int=lambda text: ("number", text),
+        parse_constant=lambda text: ("number", text),
+    )
+
+
+def _unordered(value: object) -> object:
+    if isinstance(value, list):
+        return [_unordered(item) for item in value]
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == "object":
+        pairs = sorted(value[1], key=lambda pair: pair[0])
+        return ("object", tuple((key, _unordered(item)) for key, item in pairs))
+    return value
 
 
 def _lines(data: bytes) -> list[bytes]:
@@ -151,8 +193,8 @@ def _timestamp_finding(pairs: Sequence[Pair]) -> ContentFinding:
     example = f"line {number}"
     if changes:
         example += f": {changes[0][1]} -> {changes[0][2]}"
-    noun = "line differs" if len(pairs) == 1 else "lines differ"
-    detail = f"{len(pairs)} {noun} only by a timestamp, e.g. {example}"
+    verb = "differs" if len(pairs) == 1 else "differ"
+    detail = f"{counted(len(pairs), 'line')} {verb} only by a timestamp, e.g. {example}"
     return ContentFinding(Cause.EMBEDDED_TIMESTAMP, detail, changes)
 
 
@@ -179,8 +221,8 @@ def _content_finding(
         explained_new = {number for _, (number, _) in pairs}
         first = next(((n, line) for n, line in added if n not in explained_new), None)
         where = f"first added: line {first[0]} {shown_bytes(first[1].rstrip())}" if first else ""
-    also = " other" if pairs else ""
-    detail = f"{other_removed}{also} lines removed and {other_added} added"
+    noun = "other line" if pairs else "line"
+    detail = f"{counted(other_removed, noun)} removed and {other_added} added"
     return ContentFinding(Cause.CONTENT, f"{detail}; {where}" if where else detail)
 
 
@@ -223,7 +265,7 @@ def _summary_lines(a: list[str], b: list[str]) -> Iterator[str]:
     added = [line for _, line in _numbered(b, b_count - a_count)]
     yield (
         f"@@ too large for a line diff ({len(a)} and {len(b)} lines): "
-        f"{len(removed)} lines removed, {len(added)} added @@"
+        f"{counted(len(removed), 'line')} removed, {len(added)} added @@"
     )
     yield from (f"-{line}" for line in removed)
     yield from (f"+{line}" for line in added)
