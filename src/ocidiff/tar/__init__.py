@@ -16,10 +16,13 @@ from ocidiff.tar.events import (
     TarFormat,
     Trailer,
 )
-from ocidiff.tar.parser import HOLE_FILL, HOLE_PIECE, TarLimits, TarParser
+from ocidiff.tar.limits import DEFAULT_LIMITS, TarLimits
+from ocidiff.tar.parser import TarParser
+from ocidiff.tar.sparse import HOLE_FILL, HOLE_PIECE
 from ocidiff.tar.stream import index_members, iter_events
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "HOLE_FILL",
     "HOLE_PIECE",
     "NEED_DATA",

@@ -86,11 +86,6 @@ class RawHeader(NamedTuple):
     format: TarFormat  # V7, USTAR or GNU, from the magic alone
 
 
-def is_zero_block(block: bytes) -> bool:
-    """True for the all-zero block that marks the end of an archive."""
-    return block == ZERO_BLOCK
-
-
 def cut_nul(field: bytes) -> bytes:
     """A NUL-terminated (or full-width) string field's content."""
     return field.partition(b"\x00")[0]
@@ -129,8 +124,9 @@ def parse_number(field: bytes) -> int | None:
 def _unsigned_checksum(block: bytes) -> int:
     """The POSIX checksum: the unsigned byte sum, the checksum field counted as eight spaces.
 
-    Adler-32's first component is 1 + the byte sum modulo 65521, which is exact for 256 bytes (at
-    most 65280), so two halves give the true sum without a Python-level loop over 512 bytes.
+    Adler-32's first component is 1 + the byte sum modulo 65521, which is exact for up to 256
+    bytes (at most 65280): two halves, less the checksum field, give the true sum without a
+    Python-level loop over 512 bytes.
     """
     return (
         (zlib.adler32(block[:256]) & 0xFFFF)
@@ -156,13 +152,7 @@ def header_checksums(block: bytes) -> tuple[int, int]:
 
 def has_valid_checksum(block: bytes) -> bool:
     """The stored checksum matches the unsigned sum, or the signed sum older tars wrote."""
-    field = block[_CHKSUM]
-    digits = field.rstrip(b" \x00").lstrip(b" ")
-    # The usual "%06o\0 " is decoded at once; anything else goes through the careful parser.
-    try:
-        stored = int(digits, 8) if len(digits) == 6 and digits.isdigit() else parse_number(field)
-    except ValueError:  # an 8 or a 9
-        return False
+    stored = parse_number(block[_CHKSUM])
     if stored is None:
         return False
     unsigned = _unsigned_checksum(block)
@@ -284,7 +274,7 @@ def _sparse_pairs(
         region_offset = parse_number(block[at : at + 12])
         length = parse_number(block[at + 12 : at + 24])
         if region_offset is None or length is None or region_offset < 0 or length < 0:
-            raise TarError("invalid old GNU sparse map entry", offset=offset, member=member)
+            raise TarError("invalid sparse map entry (old GNU)", offset=offset, member=member)
         pairs.append((region_offset, length))
     return tuple(pairs)
 
@@ -293,7 +283,7 @@ def parse_old_gnu_sparse(block: bytes, offset: int, member: str) -> OldGnuSparse
     """The sparse map and real size in an old GNU 'S' header block."""
     real_size = parse_number(block[_GNU_REALSIZE])
     if real_size is None or real_size < 0:
-        raise TarError("invalid old GNU sparse real size", offset=offset, member=member)
+        raise TarError("invalid sparse real size (old GNU)", offset=offset, member=member)
     return OldGnuSparse(
         regions=_sparse_pairs(block, _GNU_SPARSE_START, _GNU_SPARSE_HEADER_PAIRS, offset, member),
         is_extended=block[_GNU_IS_EXTENDED] != 0,

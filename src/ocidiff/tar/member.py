@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ocidiff.errors import LimitExceededError
 from ocidiff.tar.events import EntryKind, TarEntry, TarFormat
 from ocidiff.tar.header import BLOCK_SIZE, RawHeader
+from ocidiff.tar.limits import limit_exceeded
 from ocidiff.tar.pax import PaxRecord, PaxSparse, decode_name, resolve_pax
 
 _NS_PER_SECOND = 1_000_000_000
@@ -44,12 +44,12 @@ _HEADER_ONLY_KINDS = frozenset(
 )
 
 
-def _check_size(size: int, limit: int, offset: int, member: str) -> None:
+def check_member_size(size: int, limit: int, offset: int, member: str) -> None:
+    """Refuse a stored or expanded size above `TarLimits.max_member_size`."""
     if size > limit:
-        raise LimitExceededError(
+        raise limit_exceeded(
+            "max_member_size",
             f"member size {size} exceeds the limit of {limit}",
-            limit="max_member_size",
-            option="TarLimits.max_member_size",
             offset=offset,
             member=member,
         )
@@ -66,7 +66,7 @@ def plain_entry(raw: RawHeader, header_offset: int, max_member_size: int) -> Tar
     if typeflag == "\x00" and name.endswith("/"):
         kind = EntryKind.DIR
     if size > max_member_size:
-        _check_size(size, max_member_size, header_offset, name)
+        check_member_size(size, max_member_size, header_offset, name)
     if kind in _HEADER_ONLY_KINDS:
         size = 0
     return TarEntry(
@@ -102,18 +102,21 @@ def build_entry(
     long_name: bytes | None,
     long_link: bytes | None,
     global_pax: Mapping[str, bytes],
-    local_pax: tuple[PaxRecord, ...],
+    local_pax: tuple[PaxRecord, ...] | None,
     header_offset: int,
     member_start: int,
     max_member_size: int,
 ) -> tuple[TarEntry, PaxSparse | None]:
     """The member described by `raw` at `header_offset`, with extensions applied.
 
-    `member_start` is the offset of the member's first extension header. For sparse members the
-    entry's `size` is already the expanded size but `sparse` is left for the caller to fill in
-    (the map may still be unread); the PAX sparse description is returned alongside.
+    `local_pax` is None when no 'x' header precedes the member (an empty one still makes it a
+    PAX member). `member_start` is the offset of the member's first extension header. For sparse
+    members the
+    entry's `size` is already the expanded size but `sparse` is left for the caller to fill
+    in (the map may still be unread); the PAX sparse description is returned alongside.
     """
-    if long_name is None and long_link is None and not local_pax and not global_pax:
+    has_pax = local_pax is not None or bool(global_pax)
+    if not has_pax and long_name is None and long_link is None and member_start == header_offset:
         return plain_entry(raw, header_offset, max_member_size), None
     name_raw = raw.name if long_name is None else long_name
     link_raw = raw.linkname if long_link is None else long_link
@@ -126,7 +129,8 @@ def build_entry(
     pax: tuple[PaxRecord, ...] = ()
     fmt = raw.format
     sparse: PaxSparse | None = None
-    if local_pax or global_pax:
+    if has_pax:
+        local_pax = local_pax or ()
         # POSIX pax: extended header records override the ustar fields and, as in GNU tar,
         # GNU long names too.
         pax = (*global_pax.items(), *local_pax)
@@ -150,13 +154,13 @@ def build_entry(
     kind = KIND_BY_TYPEFLAG.get(raw.typeflag, EntryKind.OTHER)
     if raw.typeflag == "\x00" and name.endswith("/"):
         kind = EntryKind.DIR  # V7 wrote directories as regular files with a trailing slash
-    _check_size(size, max_member_size, header_offset, name)
+    check_member_size(size, max_member_size, header_offset, name)
     if kind in _HEADER_ONLY_KINDS:
         size = 0
     if kind is not EntryKind.FILE:
         sparse = None
     logical_size = size if sparse is None else sparse.real_size
-    _check_size(logical_size, max_member_size, header_offset, name)
+    check_member_size(logical_size, max_member_size, header_offset, name)
     entry = TarEntry(
         name=name,
         kind=kind,

@@ -9,10 +9,10 @@ The current state is a bound method returning an event, NEED_DATA, or None after
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 
-from ocidiff.errors import LimitExceededError, TarError
+from ocidiff.errors import TarError
 from ocidiff.tar.buffer import ChunkQueue
 from ocidiff.tar.events import (
     NEED_DATA,
@@ -25,51 +25,33 @@ from ocidiff.tar.events import (
     TarEvent,
     Trailer,
 )
+from ocidiff.tar.extensions import EXTENSION_TYPES, ExtensionType, PendingExtensions
 from ocidiff.tar.header import (
     BLOCK_SIZE,
     ZERO_BLOCK,
     RawHeader,
     parse_header,
     parse_old_gnu_sparse,
-    parse_sparse_extension,
 )
-from ocidiff.tar.member import build_entry, plain_entry
-from ocidiff.tar.pax import PaxRecord, decode_name, gnu_long_value, parse_pax_records
-from ocidiff.tar.sparse import SparseMapReader, check_sparse_map, iter_sparse_runs
+from ocidiff.tar.limits import DEFAULT_LIMITS, TarLimits, limit_exceeded
+from ocidiff.tar.member import check_member_size, plain_entry
+from ocidiff.tar.pax import decode_name
+from ocidiff.tar.sparse import (
+    HOLE_FILL,
+    HOLE_PIECE,
+    OldGnuMapReader,
+    PaxMapReader,
+    SparseExpander,
+    check_sparse_map,
+)
 
-HOLE_PIECE = 1 << 20
-HOLE_FILL = bytes(HOLE_PIECE)
-"""Sparse holes are emitted as views of this one immutable zero buffer (`data.obj is HOLE_FILL`),
-so a consumer can recognise a hole without scanning it."""
+__all__ = ["DEFAULT_LIMITS", "HOLE_FILL", "HOLE_PIECE", "TarLimits", "TarParser"]
 
-_HOLE_VIEW = memoryview(HOLE_FILL)
 _State = Callable[[], TarEvent | NeedData | None]
-
-
-@dataclass(frozen=True, slots=True)
-class TarLimits:
-    """Safety limits; each trips a `LimitExceededError` that names it."""
-
-    max_pax_record: int = 1 << 20  # bytes of one x/g header's data (and of a GNU sparse map)
-    max_long_name: int = 1 << 16  # GNU L/K data size
-    max_entries: int = 10_000_000
-    max_member_size: int = 1 << 46  # reject absurd sizes early
-
-
-DEFAULT_LIMITS = TarLimits()
 
 
 def _padded(size: int) -> int:
     return -(-size // BLOCK_SIZE) * BLOCK_SIZE
-
-
-@dataclass(frozen=True, slots=True)
-class _Extension:
-    """How one extension typeflag ('x', 'g', 'L', 'K') is bounded and applied."""
-
-    label: str
-    limit_name: str  # a TarLimits field
-    apply: Callable[[TarParser, bytes, int, str], None]
 
 
 class TarParser:
@@ -80,33 +62,26 @@ class TarParser:
         "_archive_end",
         "_base_offset",
         "_draft",
-        "_draft_regions",
         "_end_offset",
         "_entries",
         "_entry",
         "_eof",
+        "_expander",
         "_extension",
-        "_global_pax",
         "_header_just_emitted",
         "_input",
         "_limits",
-        "_local_pax",
-        "_long_link",
-        "_long_name",
         "_map_reader",
-        "_member_start",
         "_padding",
+        "_pending",
         "_remaining",
-        "_run_is_data",
-        "_run_left",
-        "_runs",
         "_state",
         "_trailer",
         "_trailing_data",
         "_trailing_zero",
     )
 
-    def __init__(self, limits: TarLimits = TarLimits(), *, base_offset: int = 0) -> None:
+    def __init__(self, limits: TarLimits = DEFAULT_LIMITS, *, base_offset: int = 0) -> None:
         self._limits = limits
         self._base_offset = base_offset
         self._input = ChunkQueue()
@@ -114,23 +89,16 @@ class TarParser:
         self._state: _State = self._read_header
         self._header_just_emitted = False
         # Extension headers waiting for their member.
-        self._global_pax: dict[str, bytes] = {}
-        self._local_pax: list[PaxRecord] = []
-        self._long_name: bytes | None = None
-        self._long_link: bytes | None = None
-        self._member_start: int | None = None
-        self._extension: tuple[_Extension, RawHeader, int] | None = None
+        self._pending = PendingExtensions()
+        self._extension: tuple[ExtensionType, RawHeader, int] | None = None
         # The current member.
         self._entries = 0
         self._entry: TarEntry | None = None
         self._remaining = 0  # stored data bytes still to consume
         self._padding = 0  # then this many padding bytes
         self._draft: TarEntry | None = None  # a sparse member whose map is still being read
-        self._draft_regions: list[tuple[int, int]] = []
-        self._map_reader: SparseMapReader | None = None
-        self._runs: Iterator[tuple[bool, int]] = iter(())
-        self._run_is_data = False
-        self._run_left = 0
+        self._map_reader: PaxMapReader | OldGnuMapReader | None = None
+        self._expander: SparseExpander | None = None
         # The end.
         self._end_offset = 0
         self._trailer = Trailer.NONE
@@ -181,9 +149,12 @@ class TarParser:
             raise ValueError("skip_data() is valid only right after an EntryHeader event")
         self._header_just_emitted = False
         owed = self._remaining + self._padding
+        if self._expander is not None:
+            owed = self._expander.remaining + self._padding
+            self._expander = None
         unfed = owed - self._input.discard(owed)
         self._input.skip_unfed(unfed)
-        self._remaining = self._padding = self._run_left = 0
+        self._remaining = self._padding = 0
         self._state = self._end_member
         return unfed
 
@@ -196,7 +167,7 @@ class TarParser:
             return self._end_between_members()
         block = bytes(taken)
         if block == ZERO_BLOCK:
-            if self._member_start is not None:
+            if self._pending.member_start is not None:
                 raise TarError(
                     "end-of-archive marker right after an extension header", offset=header_offset
                 )
@@ -204,26 +175,19 @@ class TarParser:
             self._state = self._read_second_zero_block
             return None
         raw = parse_header(block, header_offset)
-        extension = _EXTENSIONS.get(raw.typeflag)
-        if (
-            extension is None
-            and self._member_start is None
-            and not self._global_pax
-            and raw.typeflag != "S"
-        ):
+        extension = EXTENSION_TYPES.get(raw.typeflag)
+        if extension is None and self._pending.is_idle and raw.typeflag != "S":
             # The common case (most layer members): no extension header applies.
             self._count_entry(header_offset)
             return self._start_data(plain_entry(raw, header_offset, self._limits.max_member_size))
-        if self._member_start is None:
-            self._member_start = header_offset
+        self._pending.note_header(header_offset)
         if extension is None:
             return self._begin_member(raw, block, header_offset)
         limit: int = getattr(self._limits, extension.limit_name)
         if raw.size > limit:
-            raise LimitExceededError(
-                f"{extension.label} of {raw.size} bytes exceeds the limit of {limit}",
-                limit=extension.limit_name,
-                option=f"TarLimits.{extension.limit_name}",
+            raise limit_exceeded(
+                extension.limit_name,
+                f"data of {extension.label} ({raw.size} bytes) exceeds the limit of {limit}",
                 offset=header_offset,
                 member=decode_name(raw.name),
             )
@@ -244,58 +208,25 @@ class TarParser:
                 )
             return NEED_DATA
         self._extension = None
-        extension.apply(self, bytes(data[: raw.size]), header_offset, decode_name(raw.name))
+        extension.apply(
+            self._pending, bytes(data[: raw.size]), header_offset, decode_name(raw.name)
+        )
         self._state = self._read_header
         return None
-
-    def _apply_local_pax(self, data: bytes, header_offset: int, member: str) -> None:
-        self._local_pax.extend(parse_pax_records(data, offset=header_offset, member=member))
-
-    def _apply_global_pax(self, data: bytes, header_offset: int, member: str) -> None:
-        # POSIX pax: a 'g' record holds for every following member; an empty value removes it.
-        # The 'g' header belongs to no member, so it does not start one.
-        for key, value in parse_pax_records(data, offset=header_offset, member=member):
-            if value:
-                self._global_pax[key] = value
-            else:
-                self._global_pax.pop(key, None)
-        if self._member_start == header_offset:
-            self._member_start = None
-
-    def _apply_long_name(self, data: bytes, header_offset: int, member: str) -> None:
-        self._long_name = gnu_long_value(data)
-
-    def _apply_long_link(self, data: bytes, header_offset: int, member: str) -> None:
-        self._long_link = gnu_long_value(data)
 
     # -- members ----------------------------------------------------------------------------
 
     def _count_entry(self, header_offset: int) -> None:
         if self._entries >= self._limits.max_entries:
-            raise LimitExceededError(
-                f"more than {self._limits.max_entries} entries",
-                limit="max_entries",
-                option="TarLimits.max_entries",
-                offset=header_offset,
+            raise limit_exceeded(
+                "max_entries", f"more than {self._limits.max_entries} entries", offset=header_offset
             )
         self._entries += 1
 
     def _begin_member(self, raw: RawHeader, block: bytes, header_offset: int) -> TarEvent | None:
         limits = self._limits
         self._count_entry(header_offset)
-        entry, pax_sparse = build_entry(
-            raw,
-            long_name=self._long_name,
-            long_link=self._long_link,
-            global_pax=self._global_pax,
-            local_pax=tuple(self._local_pax),
-            header_offset=header_offset,
-            member_start=header_offset if self._member_start is None else self._member_start,
-            max_member_size=limits.max_member_size,
-        )
-        self._local_pax.clear()
-        self._long_name = self._long_link = None
-        self._member_start = None
+        entry, pax_sparse = self._pending.build_member(raw, header_offset, limits.max_member_size)
         if raw.typeflag == "S":
             return self._begin_old_gnu_sparse(entry, block, header_offset)
         if pax_sparse is None:
@@ -304,10 +235,8 @@ class TarParser:
             return self._start_sparse(replace(entry, sparse=pax_sparse.regions), entry.stored_size)
         # 1.0: the map leads the data area.
         self._draft = entry
-        self._map_reader = SparseMapReader(
-            limit=limits.max_pax_record,
-            offset=entry.data_offset,
-            member=entry.name,
+        self._map_reader = PaxMapReader(
+            limit=limits.max_pax_record, offset=entry.data_offset, member=entry.name
         )
         self._state = self._read_sparse_map
         return None
@@ -370,74 +299,42 @@ class TarParser:
         self, entry: TarEntry, block: bytes, header_offset: int
     ) -> TarEvent | None:
         sparse = parse_old_gnu_sparse(block, header_offset, entry.name)
-        if sparse.real_size > self._limits.max_member_size:
-            raise LimitExceededError(
-                f"member size {sparse.real_size} exceeds the limit of "
-                f"{self._limits.max_member_size}",
-                limit="max_member_size",
-                option="TarLimits.max_member_size",
-                offset=header_offset,
-                member=entry.name,
-            )
+        check_member_size(sparse.real_size, self._limits.max_member_size, header_offset, entry.name)
         entry = replace(entry, size=sparse.real_size)
         if not sparse.is_extended:
             return self._start_sparse(replace(entry, sparse=sparse.regions), entry.stored_size)
         self._draft = entry
-        self._draft_regions = list(sparse.regions)
-        self._state = self._read_sparse_extension
+        self._map_reader = OldGnuMapReader(
+            sparse.regions,
+            limit=self._limits.max_pax_record,
+            offset=entry.data_offset,
+            member=entry.name,
+        )
+        self._state = self._read_sparse_map
         return None
 
-    def _read_sparse_extension(self) -> TarEvent | NeedData | None:
-        draft = self._draft
-        assert draft is not None
-        block_offset = self.offset
-        if block_offset - draft.data_offset >= self._limits.max_pax_record:
-            raise LimitExceededError(
-                f"old GNU sparse map longer than {self._limits.max_pax_record} bytes",
-                limit="max_pax_record",
-                option="TarLimits.max_pax_record",
-                offset=block_offset,
-                member=draft.name,
-            )
-        block = self._input.take(BLOCK_SIZE)
-        if block is None:
-            if self._eof:
-                raise TarError(
-                    "truncated old GNU sparse extension header",
-                    offset=block_offset,
-                    member=draft.name,
-                )
-            return NEED_DATA
-        extension = parse_sparse_extension(bytes(block), block_offset, draft.name)
-        self._draft_regions.extend(extension.regions)
-        if extension.is_extended:
-            return None
-        entry = replace(draft, sparse=tuple(self._draft_regions), data_offset=self.offset)
-        self._draft, self._draft_regions = None, []
-        return self._start_sparse(entry, entry.stored_size)
-
     def _read_sparse_map(self) -> TarEvent | NeedData | None:
+        """One more block of a sparse map: old GNU extension blocks or the GNU 1.0 map."""
         draft, reader = self._draft, self._map_reader
         assert draft is not None and reader is not None
         block = self._input.take(BLOCK_SIZE)
         if block is None:
             if self._eof:
-                raise TarError(
-                    "truncated GNU sparse 1.0 map", offset=self.offset, member=draft.name
-                )
+                raise TarError("truncated sparse map", offset=self.offset, member=draft.name)
             return NEED_DATA
-        if reader.consumed + BLOCK_SIZE > _padded(draft.stored_size):
+        if reader.inside_data and reader.consumed + BLOCK_SIZE > _padded(draft.stored_size):
             raise TarError(
-                "GNU sparse 1.0 map runs past the member data",
-                offset=self.offset,
-                member=draft.name,
+                "sparse map runs past the member data", offset=self.offset, member=draft.name
             )
         regions = reader.add_block(block)
         if regions is None:
             return None
         self._draft = self._map_reader = None
-        entry = replace(draft, sparse=regions)
-        return self._start_sparse(entry, max(0, entry.stored_size - reader.consumed))
+        if reader.inside_data:
+            stored_data = max(0, draft.stored_size - reader.consumed)
+            return self._start_sparse(replace(draft, sparse=regions), stored_data)
+        entry = replace(draft, sparse=regions, data_offset=self.offset)
+        return self._start_sparse(entry, entry.stored_size)
 
     def _start_sparse(self, entry: TarEntry, stored_data: int) -> EntryHeader:
         """Check the map, then expand the next `stored_data` stored bytes into the content."""
@@ -450,31 +347,24 @@ class TarParser:
             member=entry.name,
         )
         self._entry = entry
-        self._remaining = stored_data
+        self._remaining = 0
         self._padding = entry.data_offset + _padded(entry.stored_size) - self.offset - stored_data
-        self._runs = iter_sparse_runs(entry.sparse, entry.size)
-        self._run_left = 0
+        self._expander = SparseExpander(entry.sparse, entry.size, stored_data)
         self._state = self._read_sparse_data
         self._header_just_emitted = True
         return EntryHeader(entry)
 
     def _read_sparse_data(self) -> TarEvent | NeedData | None:
         self._header_just_emitted = False
-        if not self._run_left:
-            run = next(self._runs, None)
-            if run is None:
-                return self._end_member()
-            self._run_is_data, self._run_left = run
-        if not self._run_is_data:
-            length = min(self._run_left, HOLE_PIECE)
-            self._run_left -= length
-            return EntryData(_HOLE_VIEW if length == HOLE_PIECE else _HOLE_VIEW[:length])
-        if not self._input.buffered:
+        expander = self._expander
+        assert expander is not None
+        if not expander.advance():
+            self._expander = None
+            return self._end_member()
+        if expander.needs_input and not self._input.buffered:
+            self._remaining = expander.remaining
             return self._starve()
-        piece = self._input.take_some(self._run_left)
-        self._run_left -= len(piece)
-        self._remaining -= len(piece)
-        return EntryData(piece)
+        return EntryData(expander.next_piece(self._input))
 
     # -- the end ----------------------------------------------------------------------------
 
@@ -483,18 +373,22 @@ class TarParser:
         if not self._eof:
             return NEED_DATA
         end_offset = self.offset
-        if self._member_start is not None:
+        rest = bytes(self._input.take(self._input.buffered) or b"")
+        if rest.strip(b"\x00"):
+            name = rest[:100].partition(b"\x00")[0] if len(rest) >= 100 else b""
+            raise TarError(
+                f"truncated header: {len(rest)} of {BLOCK_SIZE} bytes",
+                offset=end_offset,
+                member=decode_name(name) if name else None,
+            )
+        if self._pending.member_start is not None:
             raise TarError(
                 "archive ends after an extension header, before its member",
-                offset=self._member_start,
+                offset=self._pending.member_start,
             )
-        rest = self._input.take(self._input.buffered)
-        if rest:
-            if bytes(rest).strip(b"\x00"):
-                raise TarError(
-                    f"truncated header: {len(rest)} of {BLOCK_SIZE} bytes", offset=end_offset
-                )
-            self._trailing_zero = len(rest)
+        # Input with no header at all is an empty archive: docker save before 1.10 wrote empty
+        # layers as 0-byte layer.tar files (GNU tar and tarfile refuse such input).
+        self._trailing_zero = len(rest)
         return self._finish(Trailer.NONE, end_offset)
 
     def _read_second_zero_block(self) -> TarEvent | NeedData | None:
@@ -542,11 +436,3 @@ class TarParser:
     def _done(self) -> ArchiveEnd:
         assert self._archive_end is not None
         return self._archive_end
-
-
-_EXTENSIONS: dict[str, _Extension] = {
-    "x": _Extension("pax extended header", "max_pax_record", TarParser._apply_local_pax),
-    "g": _Extension("pax global header", "max_pax_record", TarParser._apply_global_pax),
-    "L": _Extension("GNU long name", "max_long_name", TarParser._apply_long_name),
-    "K": _Extension("GNU long link name", "max_long_name", TarParser._apply_long_link),
-}

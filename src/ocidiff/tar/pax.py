@@ -80,6 +80,8 @@ def parse_pax_time(value: bytes) -> int | None:
     whole, _, fraction = text.partition(b".")
     if not whole.isdigit() or (fraction and not fraction.isdigit()):
         return None
+    if len(whole) > _MAX_LENGTH_DIGITS:  # beyond any real time, and int() caps decimal digits
+        return None
     nanoseconds = int(whole) * _NS_PER_SECOND + int((fraction[:9] or b"0").ljust(9, b"0"))
     return -nanoseconds if negative else nanoseconds
 
@@ -169,11 +171,11 @@ def parse_sparse_numbers(
         value = parse_pax_decimal(item)
         if value is None:
             raise TarError(
-                f"invalid GNU sparse map number {item[:40]!r}", offset=offset, member=member
+                f"invalid sparse map number (GNU) {item[:40]!r}", offset=offset, member=member
             )
         numbers.append(value)
     if len(numbers) % 2:
-        raise TarError("GNU sparse map has an odd count of numbers", offset=offset, member=member)
+        raise TarError("sparse map (GNU) has an odd count of numbers", offset=offset, member=member)
     return tuple(zip(numbers[::2], numbers[1::2], strict=True))
 
 
@@ -187,11 +189,13 @@ def _sparse(
     if major is not None and major != b"0":
         if (major, minor) != (b"1", b"0"):
             raise UnsupportedError(
-                f"unsupported GNU sparse format {major!r}.{minor!r}", offset=offset, member=member
+                f"unsupported GNU sparse format {decode_name(major)}.{decode_name(minor or b'')}",
+                offset=offset,
+                member=member,
             )
         real_size = _decimal(effective, "GNU.sparse.realsize", offset, member)
         if real_size is None:
-            raise TarError("GNU sparse 1.0 member without realsize", offset=offset, member=member)
+            raise TarError("sparse member (GNU 1.0) without realsize", offset=offset, member=member)
         return PaxSparse("1.0", real_size, None, name)
     if "GNU.sparse.map" in effective:
         text = effective["GNU.sparse.map"]
@@ -206,7 +210,9 @@ def _sparse(
         raw = [value for key, value in local if key in wanted]
         keys = [key for key, _ in local if key in wanted]
         if keys != [wanted[i % 2] for i in range(len(keys))]:
-            raise TarError("GNU sparse 0.0 map records out of order", offset=offset, member=member)
+            raise TarError(
+                "sparse map records (GNU 0.0) out of order", offset=offset, member=member
+            )
         regions = parse_sparse_numbers(raw, offset=offset, member=member)
         version = "0.0"
     else:
@@ -214,13 +220,13 @@ def _sparse(
     blocks = _decimal(effective, "GNU.sparse.numblocks", offset, member)
     if blocks is not None and blocks != len(regions):
         raise TarError(
-            f"GNU sparse map has {len(regions)} regions, numblocks says {blocks}",
+            f"sparse map (GNU) has {len(regions)} regions, numblocks says {blocks}",
             offset=offset,
             member=member,
         )
     real_size = _decimal(effective, "GNU.sparse.size", offset, member)
     if real_size is None:
-        raise TarError(f"GNU sparse {version} member without size", offset=offset, member=member)
+        raise TarError(f"sparse member (GNU {version}) without size", offset=offset, member=member)
     return PaxSparse(version, real_size, regions, name)
 
 

@@ -11,8 +11,10 @@ import io
 from collections.abc import Iterator
 from typing import Protocol
 
-from ocidiff.tar.events import NEED_DATA, ArchiveEnd, EntryHeader, NeedData, TarEntry, TarEvent
-from ocidiff.tar.parser import DEFAULT_LIMITS, TarLimits, TarParser
+from ocidiff.tar.events import ArchiveEnd, EntryHeader, NeedData, TarEntry, TarEvent
+from ocidiff.tar.header import BLOCK_SIZE
+from ocidiff.tar.limits import DEFAULT_LIMITS, TarLimits
+from ocidiff.tar.parser import TarParser
 
 READ_CHUNK = 1 << 20
 INDEX_READ_CHUNK = 64 << 10  # small members come with their neighbours; big ones are seeked over
@@ -32,6 +34,15 @@ class SeekableBinary(ReadableBinary, Protocol):
     def tell(self) -> int: ...
 
 
+def _refill(parser: TarParser, source: ReadableBinary, buffer: bytearray) -> None:
+    """Feed the parser the next read of `source`, or tell it the input has ended."""
+    count = source.readinto(buffer) or 0
+    if count:
+        parser.feed(memoryview(buffer)[:count])
+    else:
+        parser.end_of_input()
+
+
 def iter_events(
     source: ReadableBinary, *, limits: TarLimits = DEFAULT_LIMITS, chunk_size: int = READ_CHUNK
 ) -> Iterator[TarEvent]:
@@ -42,17 +53,11 @@ def iter_events(
     """
     parser = TarParser(limits)
     buffer = bytearray(chunk_size)
-    view = memoryview(buffer)
     while True:
         event = parser.next_event()
-        if event is NEED_DATA:
-            count = source.readinto(buffer) or 0
-            if count:
-                parser.feed(view[:count])
-            else:
-                parser.end_of_input()
+        if isinstance(event, NeedData):
+            _refill(parser, source, buffer)
             continue
-        assert not isinstance(event, NeedData)
         yield event
         if isinstance(event, ArchiveEnd):
             return
@@ -71,20 +76,15 @@ def index_members(
     source.seek(start)
     parser = TarParser(limits, base_offset=start)
     buffer = bytearray(INDEX_READ_CHUNK)
-    view = memoryview(buffer)
     entries: list[TarEntry] = []
     while True:
         event = parser.next_event()
-        if event is NEED_DATA:
-            count = source.readinto(buffer) or 0
-            if count:
-                parser.feed(view[:count])
-            else:
-                parser.end_of_input()
+        if isinstance(event, NeedData):
+            _refill(parser, source, buffer)
         elif isinstance(event, EntryHeader):
-            entries.append(event.entry)
             entry = event.entry
-            stored_end = entry.data_offset + -(-entry.stored_size // 512) * 512
+            entries.append(entry)
+            stored_end = entry.data_offset + -(-entry.stored_size // BLOCK_SIZE) * BLOCK_SIZE
             # A member cut short (or left unpadded, as umoci does) is read, not skipped, so
             # the parser sees the real end of input and reports it.
             if stored_end <= end:
