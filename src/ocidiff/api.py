@@ -6,11 +6,11 @@ This is the imperative shell around the pure core: it owns file handles, the wor
 
 from __future__ import annotations
 
-import io
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
@@ -74,6 +74,10 @@ class OpenedArchive:
     source: ArchiveSource
     archive: ImageArchive
     prepumped: dict[str, LayerInventory] = field(default_factory=dict)
+
+    @cached_property
+    def member_sizes(self) -> dict[str, int]:
+        return {m.path: m.size for m in self.source.members()}
 
     def close(self) -> None:
         self.source.close()
@@ -284,10 +288,7 @@ def pump_member(
 
 
 def _size_of(opened: OpenedArchive, member: str) -> int | None:
-    for candidate in opened.source.members():
-        if candidate.path == _norm(member):
-            return candidate.size
-    return None
+    return opened.member_sizes.get(_norm(member))
 
 
 def _progress_reader(
@@ -345,15 +346,6 @@ def opened_archive(path_text: str, options: OpenOptions = OpenOptions()) -> Iter
         yield opened
     finally:
         opened.close()
-
-
-def open_layer_blob(path_text: str) -> bytes:
-    """Read a small file fully (used for a bare layer given on the command line)."""
-    return io.FileIO(path_text).readall()
-
-
-def layer_member(layer: LayerRef) -> str | None:
-    return layer.member
 
 
 # -- verify ---------------------------------------------------------------------------------

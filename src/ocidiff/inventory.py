@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .compression import Compression, CompressionInfo, Sink, looks_like_tar, new_decoder, sniff
-from .errors import LimitExceededError, OcidiffError
+from .errors import LimitExceededError
+from .source import normalize_member_path
 from .tar.events import (
     ArchiveEnd,
     EntryData,
@@ -130,8 +131,8 @@ class LayerInventory:
 
 
 def normalize_entry_path(name: str) -> str:
-    parts = [p for p in name.split("/") if p not in ("", ".")]
-    return "/".join(parts) or "."
+    """Layer entry paths normalise like archive members, except that the root is '.'."""
+    return normalize_member_path(name) or "."
 
 
 class BlobStage:
@@ -433,8 +434,3 @@ def pump_sequential(read: Callable[[int], bytes], options: PumpOptions) -> Layer
         blob.feed(data)
     blob_facts = blob.finish()
     return combine(blob_facts, tar.finish(blob_facts.digest), options)
-
-
-def annotate(error: OcidiffError, *, blob: str | None, member: str | None) -> OcidiffError:
-    """Attach the blob being pumped to an error raised deep inside a stage."""
-    return error.located(blob=blob, member=member) if (blob or member) else error

@@ -166,7 +166,7 @@ def build_report(
         tuple(top_changes),
         tuple(image_nodes),
     )
-    changes = _effective(tree)
+    changes = iter_changes(tree)
     verdict = verdict_of(identical, image_nodes, platform_changes, changes)
     if verdict in ("identical",):
         changes = []
@@ -194,9 +194,3 @@ def build_report(
         verdict, dict(sorted(counts.items())), ignored, 1 if remaining else 0, incomplete
     )
     return Report(SCHEMA, SCHEMA_VERSION, summary, inputs, options.options_echo, causes, tree)
-
-
-def _effective(tree: Node) -> list[Change]:
-    """All changes, except per-layer entry changes that the merged filesystem shows as equal
-    (a file moved between layers changes the layer view, not the filesystem view)."""
-    return iter_changes(tree)

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..digest import encoded_of, is_valid_digest, new_hasher
+from ..digest import new_hasher
 from ..errors import ImageFormatError, LimitExceededError, MissingBlobError, OcidiffError
-from ..source import ArchiveSource, Member
+from ..source import ArchiveSource, Member, normalize_member_path
 from ..tar.events import EntryKind
 from .image import Attestation, ImageArchive, ImageRef, LayerRef, Problem, ProblemKind
 from .model import (
@@ -32,7 +32,6 @@ from .model import (
     ImageConfig,
     Index,
     Manifest,
-    Platform,
     RuntimeConfig,
 )
 from .parse import JsonLimits, document_kind, load_json, parse_config, parse_index, parse_manifest
@@ -253,15 +252,14 @@ class _Resolver:
             )
 
     # -- docker-archive ----------------------------------------------------------------------
-    def resolve_docker(self, *, skip_configs: set[str]) -> list[str]:
-        """Images from manifest.json; returns their names (also used for Docker 25+ archives)."""
+    def resolve_docker(self) -> None:
+        """Images from manifest.json (docker save 1.10+, podman/skopeo, ggcr; Docker 25.0.0)."""
         data = self.read_member("manifest.json")
         document = self.json_of(data, "manifest.json")
         if not isinstance(document, list):
             raise ImageFormatError(
                 "manifest.json: expected an array", member="manifest.json", pointer=""
             )
-        all_names: list[str] = []
         for position, item in enumerate(document):
             pointer = f"/{position}"
             if not isinstance(item, dict):
@@ -269,7 +267,6 @@ class _Resolver:
                     "manifest.json: expected an object", member="manifest.json", pointer=pointer
                 )
             names = tuple(t for t in (item.get("RepoTags") or ()) if isinstance(t, str))
-            all_names.extend(names)
             config_path = item.get("Config")
             layer_paths = item.get("Layers") or []
             if (
@@ -282,17 +279,12 @@ class _Resolver:
                     member="manifest.json",
                     pointer=pointer,
                 )
-            config_digest = _named_digest(config_path)
-            if config_digest in skip_configs:
-                continue
             self.images.append(self.docker_image(config_path, layer_paths, names))
-        return all_names
 
     def docker_image(
         self, config_path: str, layer_paths: list[str], names: tuple[str, ...]
     ) -> ImageRef:
-        normalized = config_path.lstrip("./") if config_path.startswith("./") else config_path
-        self.referenced.add(normalized)
+        self.referenced.add(normalize_member_path(config_path))
         config_data = self.read_member(config_path)
         actual = "sha256:" + hashlib.sha256(config_data).hexdigest()
         named = _named_digest(config_path)
@@ -433,11 +425,11 @@ def resolve_archive(
                 if not resolver.images and not top.manifests:
                     # Docker 25.0.0 wrote `"manifests": null`: manifest.json is the only map.
                     archive_format = ArchiveFormat.DOCKER_V25
-                    resolver.resolve_docker(skip_configs=set())
+                    resolver.resolve_docker()
                 else:
                     _attach_repo_tags(resolver)
         elif archive_format is ArchiveFormat.DOCKER_ARCHIVE:
-            resolver.resolve_docker(skip_configs=set())
+            resolver.resolve_docker()
         elif archive_format is ArchiveFormat.DOCKER_PRE110:
             resolver.resolve_pre110()
     except MissingBlobError as exc:
@@ -658,7 +650,3 @@ def _producers(
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-__all__ = ["blob_path", "detect_format", "encoded_of", "is_valid_digest", "resolve_archive"]
-_ = Platform  # re-exported type used in signatures of callers
