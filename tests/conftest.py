@@ -51,3 +51,12 @@ def make_tar():
         return out.getvalue()
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _private_layer_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test gets its own empty layer cache, so no result depends on test order or on the
+    user's real cache (subprocesses inherit the variable)."""
+    monkeypatch.setenv("OCIDIFF_CACHE_DIR", str(tmp_path_factory.mktemp("layer-cache")))

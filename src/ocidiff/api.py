@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
+from .cache import LayerCache
 from .compression import (
     Compression,
     CompressionInfo,
@@ -65,6 +66,7 @@ class OpenOptions:
     json_limits: JsonLimits = JsonLimits()
     pump: PumpOptions = PumpOptions()
     stream_depth: Depth = Depth.INVENTORY  # what to compute while a non-seekable input passes by
+    cache: LayerCache | None = None  # per-layer inventories kept across runs
 
 
 @dataclass
@@ -74,10 +76,21 @@ class OpenedArchive:
     source: ArchiveSource
     archive: ImageArchive
     prepumped: dict[str, LayerInventory] = field(default_factory=dict)
+    cache: LayerCache | None = None
 
     @cached_property
     def member_sizes(self) -> dict[str, int]:
         return {m.path: m.size for m in self.source.members()}
+
+    @cached_property
+    def claimed_digests(self) -> dict[str, str]:
+        """member -> the digest the archive's documents name for it (the cache key)."""
+        claimed: dict[str, str] = {}
+        for image in self.archive.images:
+            for layer in image.layers:
+                if layer.member and layer.digest:
+                    claimed.setdefault(_norm(layer.member), layer.digest)
+        return claimed
 
     def close(self) -> None:
         self.source.close()
@@ -97,7 +110,9 @@ def open_archive(path_text: str, options: OpenOptions = OpenOptions()) -> Opened
     try:
         if path.is_dir():
             source: ArchiveSource = DirectorySource(path)
-            return OpenedArchive(source, _resolve(source, options, is_directory=True))
+            return OpenedArchive(
+                source, _resolve(source, options, is_directory=True), cache=options.cache
+            )
         with open(path, "rb") as handle:
             head = handle.read(512)
             kind = sniff(head)
@@ -115,7 +130,8 @@ def open_archive(path_text: str, options: OpenOptions = OpenOptions()) -> Opened
     except OcidiffError as exc:
         raise exc.located(file=path_text) from None
     try:
-        return OpenedArchive(source, _resolve(source, options, is_directory=False))
+        archive = _resolve(source, options, is_directory=False)
+        return OpenedArchive(source, archive, cache=options.cache)
     except BaseException:
         source.close()
         raise
@@ -155,7 +171,7 @@ def _open_stream(
         raise exc.located(file=name) from None
     source = MemorySource(name, tuple(scan.members), scan.retained)
     archive = _resolve(source, options, is_directory=False, outer=kind.value)
-    return OpenedArchive(source, archive, scan.pumped)
+    return OpenedArchive(source, archive, scan.pumped, cache=options.cache)
 
 
 class _StreamScan:
@@ -276,15 +292,42 @@ def pump_member(
         if options.depth is Depth.INVENTORY and pre.entries is None and pre.is_tar:
             raise UsageError("streamed input was read without inventory", member=member)
         return pre
+    cached = _from_cache(opened, member, options)
+    if cached is not None:
+        return cached
     try:
         with opened.source.open(member) as handle:
             size = _size_of(opened, member)
             reader = _progress_reader(handle, member, size, progress or SilentProgress())
             if size is not None and size < _PIPELINE_THRESHOLD:
-                return pump_sequential(reader, options)
-            return _pump_pipelined(reader, options)
+                inventory = pump_sequential(reader, options)
+            else:
+                inventory = _pump_pipelined(reader, options)
     except OcidiffError as exc:
         raise exc.located(file=opened.source.name, member=member) from None
+    if opened.cache is not None and options.depth is Depth.INVENTORY and inventory.is_tar:
+        opened.cache.put(inventory)
+    return inventory
+
+
+def _from_cache(
+    opened: OpenedArchive, member: str, options: PumpOptions
+) -> LayerInventory | None:
+    """A cached inventory for this blob, trusted by its digest (run `verify` for integrity),
+    but only when its size matches the stored member and it fits the current limits."""
+    if opened.cache is None or options.depth is not Depth.INVENTORY:
+        return None
+    digest = opened.claimed_digests.get(_norm(member))
+    if digest is None:
+        return None
+    hit = opened.cache.get(digest, options.cache_key)
+    if hit is None or hit.size != _size_of(opened, member):
+        return None
+    within_limits = (
+        hit.uncompressed_size <= options.max_uncompressed
+        and len(hit.entries or ()) <= options.max_entries
+    )
+    return hit if within_limits else None
 
 
 def _size_of(opened: OpenedArchive, member: str) -> int | None:

@@ -60,6 +60,18 @@ MaxJsonBytes = Annotated[
     int, typer.Option("--max-json-bytes", help="Refuse JSON documents larger than this.")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")]
+CacheDir = Annotated[
+    str | None,
+    typer.Option(
+        "--cache-dir",
+        help="Per-layer inventory cache (default: $OCIDIFF_CACHE_DIR, else "
+        "$XDG_CACHE_HOME/ocidiff, else ~/.cache/ocidiff). Cached layers are trusted by digest; "
+        "'ocidiff verify' always reads the bytes.",
+    ),
+]
+NoCache = Annotated[
+    bool, typer.Option("--no-cache", help="Neither read nor write the layer cache.")
+]
 
 
 def _fail(error: OcidiffError) -> NoReturn:
@@ -67,8 +79,15 @@ def _fail(error: OcidiffError) -> NoReturn:
     raise typer.Exit(error.exit_code)
 
 
-def _options(max_uncompressed: int, max_ratio: int, max_json_bytes: int) -> OpenOptions:
+def _options(
+    max_uncompressed: int,
+    max_ratio: int,
+    max_json_bytes: int,
+    cache_dir: str | None = None,
+    no_cache: bool = True,
+) -> OpenOptions:
     from .api import OpenOptions
+    from .cache import open_cache
     from .oci.parse import JsonLimits
 
     base = OpenOptions()
@@ -76,6 +95,7 @@ def _options(max_uncompressed: int, max_ratio: int, max_json_bytes: int) -> Open
         base,
         json_limits=JsonLimits(max_bytes=max_json_bytes),
         pump=replace(base.pump, max_uncompressed=max_uncompressed, max_ratio=max_ratio),
+        cache=open_cache(cache_dir, enabled=not no_cache),
     )
 
 
@@ -101,6 +121,8 @@ def inspect(
     max_ratio: MaxRatio = 1000,
     max_json_bytes: MaxJsonBytes = 16 << 20,
     quiet: Quiet = False,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
 ) -> None:
     """Describe an archive: format, producer, platforms, manifests, config, layers, attestations.
 
@@ -116,7 +138,7 @@ def inspect(
             output_format.value,
             deep,
             platform,
-            _options(max_uncompressed, max_ratio, max_json_bytes),
+            _options(max_uncompressed, max_ratio, max_json_bytes, cache_dir, no_cache),
             _progress(quiet),
         )
     except OcidiffError as exc:
@@ -149,6 +171,8 @@ def list_entries(
     max_ratio: MaxRatio = 1000,
     max_json_bytes: MaxJsonBytes = 16 << 20,
     quiet: Quiet = False,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
 ) -> None:
     """List every entry: type, mode, owner, size, mtime (full precision), link, xattrs, blake3.
 
@@ -168,7 +192,7 @@ def list_entries(
             merged,
             output_format.value,
             platform,
-            _options(max_uncompressed, max_ratio, max_json_bytes),
+            _options(max_uncompressed, max_ratio, max_json_bytes, cache_dir, no_cache),
             _progress(quiet),
         ):
             _write(chunk)
@@ -250,6 +274,8 @@ def diff(
     max_ratio: MaxRatio = 1000,
     max_json_bytes: MaxJsonBytes = 16 << 20,
     quiet: Quiet = False,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
 ) -> None:
     """Compare two images and name the cause of every difference.
 
@@ -272,7 +298,7 @@ def diff(
             tuple(exclude or ()),
             max_examples,
             platform,
-            _options(max_uncompressed, max_ratio, max_json_bytes),
+            _options(max_uncompressed, max_ratio, max_json_bytes, cache_dir, no_cache),
             _progress(quiet),
             _colour(),
         )
@@ -298,6 +324,78 @@ def render(
     except OcidiffError as exc:
         _fail(exc)
     _emit(data, output)
+
+
+cache_app = typer.Typer(
+    help="The per-layer inventory cache: where it is, how big, and pruning.",
+    no_args_is_help=True,
+)
+app.add_typer(cache_app, name="cache")
+
+
+def _size_text(value: str) -> int:
+    from .errors import UsageError
+
+    units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    text = value.strip().lower().removesuffix("ib").removesuffix("b")
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "")
+    try:
+        size = int(float(number) * units[unit])
+    except ValueError:
+        raise UsageError(f"not a size: {value!r} (examples: 500M, 2G, 1048576)") from None
+    if size < 0:
+        raise UsageError(f"not a size: {value!r}")
+    return size
+
+
+@cache_app.command("info")
+def cache_info(
+    cache_dir: CacheDir = None,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
+) -> None:
+    """Show the cache directory, its entries and total size. Example: ocidiff cache info"""
+    from .cache import open_cache
+    from .render.json import to_json
+
+    cache = open_cache(cache_dir)
+    assert cache is not None
+    stats = cache.stats()
+    if output_format is TextOrJson.json:
+        _write(to_json(stats))
+        return
+    _write(
+        f"cache directory: {stats.root}\n"
+        f"entries:         {stats.entries}\n"
+        f"total size:      {stats.total_bytes:,} bytes\n"
+        f"size limit:      {stats.max_bytes:,} bytes (least recently used entries go first)\n"
+    )
+
+
+@cache_app.command("prune")
+def cache_prune(
+    cache_dir: CacheDir = None,
+    max_size: Annotated[
+        str | None,
+        typer.Option("--max-size", help="Shrink to at most this size, e.g. 500M or 2G."),
+    ] = None,
+    remove_all: Annotated[bool, typer.Option("--all", help="Remove every entry.")] = False,
+) -> None:
+    """Remove least recently used entries until the cache fits its limit (default 4 GiB).
+
+    Examples: ocidiff cache prune; ocidiff cache prune --max-size 500M; ocidiff cache prune --all
+    """
+    from .cache import open_cache
+
+    cache = open_cache(cache_dir)
+    assert cache is not None
+    try:
+        limit = 0 if remove_all else (_size_text(max_size) if max_size else None)
+    except OcidiffError as exc:
+        _fail(exc)
+    removed, freed = cache.prune(limit)
+    _write(f"removed {removed} entries, {freed:,} bytes, from {cache.root}\n")
 
 
 def _colour() -> bool:

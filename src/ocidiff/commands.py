@@ -32,6 +32,12 @@ def _open_options(options: Any, depth: Depth) -> OpenOptions:
     return replace(options, stream_depth=depth, pump=replace(options.pump, depth=depth))
 
 
+def _trim_cache(options: OpenOptions) -> None:
+    """Keep the layer cache within its size limit once a command has added to it."""
+    if options.cache is not None:
+        options.cache.prune()
+
+
 def inspect(
     path: str, output_format: str, deep: bool, platform: str | None, options: Any, progress: Any
 ) -> str | bytes:
@@ -50,6 +56,7 @@ def inspect(
             ]
             for job, inventory in zip(jobs, pump_many(jobs, opts.pump, progress), strict=True):
                 inventories[job.member] = inventory
+            _trim_cache(opts)
     if output_format == "json":
         document: dict[str, Any] = {
             "schema": "ocidiff.inspect",
@@ -113,6 +120,7 @@ def list_entries(
             raise UsageError(f"layer(s) {missing} are not in the archive", file=path)
         jobs = [LayerJob(opened, ref.member or "", ref.digest or "") for ref in layers]
         inventories = pump_many(jobs, opts.pump, progress)
+    _trim_cache(opts)
     if merged:
         merged_entries = merge_layers([inv.entries or () for inv in inventories])
         yield from _merged_lines(merged_entries, output_format)
@@ -186,6 +194,7 @@ def diff(
         ignore=tuple(sorted(ignored)), exclude=exclude, platform=platform, max_examples=max_examples
     )
     report = diff_archives(old, new, diff_options, options, progress)
+    _trim_cache(options)
     if output_format == "json":
         return dump_report(report), report.summary.exit_code
     return render_text(report, colour=colour), report.summary.exit_code

@@ -54,7 +54,11 @@ class PumpOptions:
 
     @property
     def cache_key(self) -> str:
-        return f"e{ENGINE_VERSION}-c{self.chunk_threshold}-a{self.chunk_avg}"
+        # Everything that changes what an inventory holds; limits only decide whether one exists.
+        return (
+            f"e{ENGINE_VERSION}-c{self.chunk_threshold}-a{self.chunk_avg}"
+            f"-k{self.capture_max}-b{self.capture_budget}"
+        )
 
 
 _RATIO_GRACE = 64 << 20
