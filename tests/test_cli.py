@@ -87,3 +87,26 @@ def test_stdin_stream() -> None:
         result = subprocess.run([sys.executable, "-m", "ocidiff", "verify", "-"], stdin=handle,
                                 capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_each_defect_is_reported_once(tmp_path: Path) -> None:
+    """A flipped document blob is seen while resolving and again while hashing every blob: the
+    report states the fact once."""
+    import json
+    import tarfile
+
+    source = REAL_BUILT / "srcchange-a.tar"
+    data = bytearray(source.read_bytes())
+    with tarfile.open(source) as tar:
+        index = json.loads(tar.extractfile("index.json").read())  # type: ignore[union-attr]
+        manifest = index["manifests"][0]["digest"]
+        member = tar.getmember("blobs/sha256/" + manifest.split(":")[1])
+    data[member.offset_data + 10] ^= 0x01
+    bad = tmp_path / "flipped-manifest.tar"
+    bad.write_bytes(bytes(data))
+    result = run("verify", str(bad), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    problems = json.loads(result.stdout)["report"]["problems"]
+    facts = [(p["kind"], p["subject"], p["expected"], p["actual"]) for p in problems]
+    assert len(facts) == len(set(facts))
+    assert [p["subject"] for p in problems if p["kind"] == "digest-mismatch"] == [manifest]

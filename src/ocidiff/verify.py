@@ -125,7 +125,12 @@ def summarize(
     problems = [*archive.problems, *extra]
     for verdict in layers:
         problems.extend(verdict.problems)
-    unique = list(dict.fromkeys(problems))
+    # The same defect can be seen twice (a document's descriptor check while resolving, then its
+    # name check while hashing every blob): keep the first wording of each distinct fact.
+    facts: dict[tuple[ProblemKind, str, str | None, str | None], Problem] = {}
+    for problem in problems:
+        facts.setdefault((problem.kind, problem.subject, problem.expected, problem.actual), problem)
+    unique = list(facts.values())
     return VerifyReport(
         source=archive.source,
         format=archive.format.value,
