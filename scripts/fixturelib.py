@@ -37,7 +37,8 @@ __all__ = [
     "gzip_members", "hardlink_entry", "index_json", "make_attestation", "make_config",
     "make_estargz_layer", "make_image", "make_index", "make_layer", "normalized_name",
     "oci_layout_files", "opaque_entry", "provenance_statement", "pseudo_random_bytes",
-    "rewrite_timestamps", "rfc3339", "sha256_digest", "symlink_entry", "whiteout_entry",
+    "rewrite_timestamps", "rfc3339", "sha256_digest", "symlink_entry", "version_pyc_311",
+    "whiteout_entry",
     "write_docker_legacy", "write_docker_v25", "write_oci_archive", "write_oci_dir",
     "write_retarred_layout", "write_tar", "write_walk_tar", "zstd_frames",
 ]
@@ -680,6 +681,53 @@ def compressor_fingerprint() -> str:
     probe_hex = hashlib.sha256(b"".join(outputs)).hexdigest()[:16]
     zstd_version = ".".join(str(part) for part in zstandard.ZSTD_VERSION)
     return f"zlib {zlib.ZLIB_RUNTIME_VERSION}, zstd {zstd_version}, probe {probe_hex}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Compiled Python (PEP 552 header + marshal format, CPython Python/marshal.c)
+
+_PYC_MAGIC_311 = struct.pack("<H", 3495) + b"\r\n"  # importlib's MAGIC_NUMBER for 3.11
+# What CPython 3.11 compiles `VERSION = "1.0"` (one line) to: RESUME, LOAD_CONST, STORE_NAME,
+# LOAD_CONST, RETURN_VALUE, and its location table. Fixed bytes rather than compile(), so the
+# fixture does not depend on the Python that regenerates it.
+_VERSION_311_CODE = bytes.fromhex("970064005a0064015300")
+_VERSION_311_LINES = bytes.fromhex("f003010101d80a0f800780078007")
+
+
+def _marshal_str(text: str) -> bytes:
+    raw = text.encode("ascii")
+    head = b"z" + bytes([len(raw)]) if len(raw) < 256 else b"a" + struct.pack("<I", len(raw))
+    return head + raw
+
+
+def _marshal_bytes(data: bytes) -> bytes:
+    return b"s" + struct.pack("<I", len(data)) + data
+
+
+def version_pyc_311(filename: str, *, mtime: int, source_size: int = 16) -> bytes:
+    """The .pyc CPython 3.11 writes for a module `VERSION = "1.0"` compiled as `filename`
+    (`co_filename`), timestamp-invalidated with the source's `mtime` and size.
+
+    The marshal stream never sets FLAG_REF: marshal decides that flag by reference counts at
+    write time, which would make the bytes depend on the interpreter's state; loads() accepts
+    both forms.
+    """
+    header = _PYC_MAGIC_311 + struct.pack("<III", 0, mtime & 0xFFFFFFFF, source_size)
+    fields = [
+        struct.pack("<iiiii", 0, 0, 0, 1, 0),  # argcounts, stacksize 1, flags 0
+        _marshal_bytes(_VERSION_311_CODE),
+        b")\x02" + _marshal_str("1.0") + b"N",  # co_consts
+        b")\x01" + b"Z\x07VERSION",  # co_names (interned)
+        b")\x00",  # co_localsplusnames
+        _marshal_bytes(b""),  # co_localspluskinds
+        _marshal_str(filename),
+        _marshal_str("<module>"),  # co_name
+        _marshal_str("<module>"),  # co_qualname
+        struct.pack("<i", 1),  # co_firstlineno
+        _marshal_bytes(_VERSION_311_LINES),
+        _marshal_bytes(b""),  # co_exceptiontable
+    ]
+    return header + b"c" + b"".join(fields)
 
 
 # --------------------------------------------------------------------------------------------------

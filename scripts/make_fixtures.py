@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import cause_pairs
 import fixturelib as fl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -550,6 +551,7 @@ def catalogue() -> list[Fixture]:
 
 
 LAYOUT_DIR = "oci-layout-dir"
+CAUSES_DIR = "causes"
 
 
 def write_layout_dir(out: Path) -> None:
@@ -558,7 +560,8 @@ def write_layout_dir(out: Path) -> None:
     fl.write_oci_dir(out / LAYOUT_DIR, image.blobs(), index)
 
 
-def readme(sizes: Sequence[tuple[str, int, str]]) -> bytes:
+def readme(sizes: Sequence[tuple[str, int, str]],
+           pairs: Sequence[tuple[str, int, int, str]] = ()) -> bytes:
     lines = [
         "# Synthetic fixtures",
         "",
@@ -577,6 +580,21 @@ def readme(sizes: Sequence[tuple[str, int, str]]) -> bytes:
         "|---|---:|---|",
     ]
     lines += [f"| `{name}` | {size} | {text} |" for name, size, text in sizes]
+    if pairs:
+        lines += [
+            "",
+            f"## Cause pairs (`{CAUSES_DIR}/`)",
+            "",
+            "One pair per `ocidiff diff` cause code, made by `scripts/cause_pairs.py`: "
+            "`<code>-a.tar` is a small two-layer image (a base layer, an app layer with a few "
+            "files, a Python package, a .pyc and a gzip file), `<code>-b.tar` the same image "
+            "with one change. `tests/test_golden_causes.py` diffs every pair and lists the "
+            "causes each must give.",
+            "",
+            "| code | a bytes | b bytes | what b changes |",
+            "|---|---:|---:|---|",
+        ]
+        lines += [f"| `{code}` | {a} | {b} | {text} |" for code, a, b, text in pairs]
     lines += [
         "",
         f"Compressor fingerprint: `{fl.compressor_fingerprint()}`. Byte-identical regeneration "
@@ -597,6 +615,19 @@ def generate(out: Path) -> list[Path]:
         path.write_bytes(data)
         written.append(path)
         sizes.append((fixture.name, len(data), fixture.exercises))
+    causes = out / CAUSES_DIR
+    if causes.exists():
+        shutil.rmtree(causes)  # entirely generated, like the layout directory
+    causes.mkdir()
+    pairs: dict[str, list[int]] = {}
+    texts: dict[str, str] = {}
+    for name, what, data in cause_pairs.cause_archives():
+        path = causes / name
+        path.write_bytes(data)
+        written.append(path)
+        code = name.rsplit("-", 1)[0]
+        pairs.setdefault(code, []).append(len(data))
+        texts[code] = what
     layout = out / LAYOUT_DIR
     if layout.exists():
         shutil.rmtree(layout)  # the directory is entirely generated; drop stale blobs
@@ -605,7 +636,8 @@ def generate(out: Path) -> list[Path]:
     written += files
     sizes.insert(5, (f"{LAYOUT_DIR}/", sum(p.stat().st_size for p in files),
                      "OCI layout *directory* of the oci-gzip.tar image (blobs as files)"))
-    (out / "README.md").write_bytes(readme(sizes))
+    table = [(code, a, b, texts[code]) for code, (a, b) in pairs.items()]
+    (out / "README.md").write_bytes(readme(sizes, table))
     written.append(out / "README.md")
     return written
 

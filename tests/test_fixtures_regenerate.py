@@ -29,6 +29,7 @@ import zstandard
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "synthetic"
+CAUSES = FIXTURES / "causes"
 REAL = ROOT.parent / "shared" / "fixtures-real"
 
 
@@ -44,6 +45,7 @@ def _load(name: str) -> ModuleType:
 
 
 fixturelib = _load("fixturelib")
+cause_pairs = _load("cause_pairs")
 make_fixtures = _load("make_fixtures")
 
 OCI_ARCHIVES = [
@@ -216,9 +218,16 @@ def test_regenerates_byte_identical(tmp_path: Path) -> None:
 
 
 def test_catalogue_is_small() -> None:
-    sizes = {p.name: p.stat().st_size for p in FIXTURES.rglob("*") if p.is_file()}
-    assert sum(sizes.values()) < 1_500_000
+    files = [p for p in FIXTURES.rglob("*") if p.is_file()]
+    sizes = {p: p.stat().st_size for p in files}
+    catalogue = [size for p, size in sizes.items() if CAUSES not in p.parents]
+    assert sum(catalogue) < 1_500_000
     assert max(sizes.values()) < 160_000
+    # The cause pairs: most first sides are the same base image, which git stores once.
+    pairs = {hashlib.sha256(p.read_bytes()).digest(): size for p, size in sizes.items()
+             if CAUSES in p.parents}
+    assert sum(pairs.values()) < 600_000
+    assert max(pairs.values()) < 24_000
 
 
 # --------------------------------------------------------------------------------------------------
@@ -271,6 +280,51 @@ def test_gzip_and_zstd_framing() -> None:
     for layer in check.manifests[0]["layers"]:
         params = zstandard.get_frame_parameters(check.blobs[layer["digest"]])
         assert params.has_checksum and params.content_size > 0
+
+
+CAUSE_CODES = [pair.code for pair in cause_pairs.cause_pairs()]
+
+
+def cause_check(name: str) -> OciCheck:
+    return verify_oci(
+        {n: m.data for n, m in read_members((CAUSES / name).read_bytes()).items()})
+
+
+def layer_streams(check: OciCheck) -> list[bytes]:
+    return [decompress(check.blobs[layer["digest"]]) for layer in check.manifests[0]["layers"]]
+
+
+@pytest.mark.parametrize("code", CAUSE_CODES)
+def test_cause_pair_is_self_consistent_and_differs(code: str) -> None:
+    old, new = cause_check(f"{code}-a.tar"), cause_check(f"{code}-b.tar")
+    assert (CAUSES / f"{code}-a.tar").read_bytes() != (CAUSES / f"{code}-b.tar").read_bytes()
+    assert old.manifests and new.manifests
+
+
+def test_cause_pairs_change_what_they_say() -> None:
+    """A few pairs checked with tarfile and json alone (the golden tests check them all with
+    ocidiff)."""
+    base = cause_check("content-a.tar")
+    base_layers = layer_streams(base)
+    hardlinks = layer_files(layer_streams(cause_check("hardlinks-b.tar"))[1])
+    assert layer_files(base_layers[1])["app/serve.py"] == ("1", b"app/main.py")
+    assert hardlinks["app/serve.py"] == ("0", hardlinks["app/main.py"][1])
+    zstd = cause_check("compression-b.tar")
+    assert zstd.diff_ids == base.diff_ids
+    assert all(zstd.blobs[layer["digest"]].startswith(ZSTD_MAGIC)
+               for layer in zstd.manifests[0]["layers"])
+    docker = cause_check("media-types-b.tar")
+    assert docker.manifests[0]["mediaType"] == fixturelib.MT_DOCKER_MANIFEST
+    assert docker.manifests[0]["config"]["digest"] == base.manifests[0]["config"]["digest"]
+    repacked = cause_check("archive-packing-b.tar")
+    assert set(repacked.blobs) == set(base.blobs)
+    damaged = layer_streams(cause_check("incomplete-b.tar"))[1]
+    with pytest.raises(tarfile.ReadError), tarfile.open(fileobj=io.BytesIO(damaged)) as tar:
+        for info in tar:
+            if info.isfile():
+                read_payload(tar, info)
+    platforms = cause_check("platforms-b.tar")
+    assert len(platforms.manifests) == 2 and platforms.manifests[0] == base.manifests[0]
 
 
 def test_layout_directory() -> None:

@@ -687,7 +687,9 @@ def diff_archives(
         bool(nodes) and all(n.status == "equal" for n in nodes) and not only_old and not only_new
     )
     if all_equal and not identical:
-        archive_level.extend(packing_changes(old.archive, new.archive))
+        archive_level.extend(
+            packing_changes(old.archive, new.archive, explained=bool(archive_level))
+        )
     echo = {
         "ignore": list(options.ignore),
         "exclude": list(options.exclude),

@@ -27,6 +27,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts are plain text: "os/arch[/variant]" must not be read as markup.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -233,12 +235,27 @@ def verify(
     raise typer.Exit(0 if ok else 1)
 
 
+def _cause_epilog(codes: tuple[str, ...], width: int = 76) -> str:
+    """Every cause code, on lines the help formatter keeps as they are (no hyphen breaks)."""
+    lines, line = [], "  "
+    for code in codes:
+        if len(line) + len(code) + 2 > width:
+            lines.append(line.rstrip())
+            line = "  "
+        line += code + ", "
+    lines.append(line.rstrip().rstrip(","))
+    return "\b\nCause codes (docs/causes.md explains each):\n" + "\n".join(lines)
+
+
+_CAUSE_EPILOG = _cause_epilog(ALL_CODES)
+
+
 class DiffFormat(enum.StrEnum):
     text = "text"
     json = "json"
 
 
-@app.command(epilog="Cause codes: " + ", ".join(ALL_CODES) + ".")
+@app.command(epilog=_CAUSE_EPILOG)
 def diff(
     old: Annotated[str, typer.Argument(help="The first image (e.g. the one in production).")],
     new: Annotated[str, typer.Argument(help="The second image (e.g. the rebuild).")],

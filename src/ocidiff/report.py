@@ -1,7 +1,8 @@
 """The versioned diff report: a difference tree plus a summary, dumped to and loaded from JSON.
 
-`schema` and `schema_version` come first; every collection is a sorted tuple; no wall-clock data,
-so the same inputs and options always give byte-identical JSON. `load_report(dump_report(r)) == r`.
+`schema` and `schema_version` come first; every collection is a tuple in a fixed order; no
+wall-clock data, so the same inputs and options always give byte-identical JSON.
+`load_report(dump_report(r)) == r`. docs/report-schema.md documents every key.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import orjson
 from .errors import ImageFormatError
 
 SCHEMA = "ocidiff.diff"
+# Bumped when a key is renamed or removed, a value changes type or meaning; new keys, node kinds,
+# facts and cause codes keep it (readers ignore what they do not know).
 SCHEMA_VERSION = 1
 
 
@@ -22,30 +25,43 @@ class Change:
     """A leaf difference: which cause, where, which field, old and new values."""
 
     cause: str
-    locator: str  # stable, path-like: "linux/amd64/layers/2/usr/bin/app"
+    """A cause code (`ocidiff.diff.causes`)."""
+    locator: str
+    """Stable and path-like: "linux/amd64/layers/1:1/usr/bin/app", "linux/amd64/config/Env"."""
     field: str | None = None
+    """Which field differs: "mode", "mtime", "content", an Env variable, a package name..."""
     old: str | None = None
+    """The first image's value; None when absent there."""
     new: str | None = None
+    """The second image's value; None when absent there."""
     detail: str | None = None
+    """One line for people: why, how much, what it is part of."""
 
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """A node of the difference tree: archive, index, image, config, layers, layer, filesystem,
-    entry or content."""
+    """A node of the difference tree: archive, image, config, layers, layer, filesystem or entry
+    (a path whose content differs, with the drill-down)."""
 
     kind: str
     name: str
-    status: str  # "equal" | "changed" | "added" | "removed" | "incomplete"
+    """The platform, "config", "i:j" layer indexes, "merged", or an entry's path."""
+    status: str
+    """"equal" | "changed" | "added" | "removed" | "incomplete"."""
     changes: tuple[Change, ...] = ()
     children: tuple[Node, ...] = ()
-    facts: tuple[tuple[str, str], ...] = ()  # digests, sizes: what a reader needs for context
+    facts: tuple[tuple[str, str], ...] = ()
+    """Context a reader needs: digests, sizes; for binary entries similarity, changed ranges."""
     notes: tuple[str, ...] = ()
+    """Remarks: why a comparison degraded, which package upgrade a path belongs to."""
     text_diff: str | None = None
+    """For an entry whose contents are text: a bounded unified diff."""
 
 
 @dataclass(frozen=True, slots=True)
 class CauseCount:
+    """One cause code found: how often, whether ignored, and the first few changes."""
+
     code: str
     count: int
     ignored: bool
@@ -56,10 +72,12 @@ class CauseCount:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
+    """What tools read first: `verdict` and `causes` are the stable contract."""
+
     verdict: str  # identical | same-image | equivalent | different
-    causes: dict[str, int]  # every cause found -> count (ignored ones included)
+    causes: dict[str, int]  # every cause found -> count (ignored ones included), sorted by code
     ignored: tuple[str, ...]
-    exit_code: int
+    exit_code: int  # 0 when no cause is left after the ignores, else 1
     incomplete: bool
 
 
@@ -75,6 +93,7 @@ class Report:
 
 
 def dump_report(report: Report) -> bytes:
+    """The report as deterministic JSON: two-space indent, one final newline."""
     return orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 

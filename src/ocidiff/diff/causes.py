@@ -52,7 +52,7 @@ _CAUSES = (
         "a package version changed (dpkg, apk, Python, npm)",
         "pin versions and install from lockfiles",
         True,
-        2,
+        0,  # first: it explains the file-level changes of the package listed after it
     ),
     CauseInfo("content", "file content differs", "find which build input changed", True, 3),
     CauseInfo(

@@ -15,8 +15,9 @@ from ..digest import short
 from ..filesystem import merge_layers
 from ..inventory import LayerInventory
 from ..oci.image import ImageArchive, ImageRef
-from ..oci.model import ANNOTATION_CREATED, ANNOTATION_REWRITTEN, ImageConfig, RuntimeConfig
+from ..oci.model import ANNOTATION_CREATED, ANNOTATION_REWRITTEN
 from ..report import Change, Node
+from .config import diff_config, map_diff
 from .entries import ContentExplainer, compare_entry_lists
 from .match import Aligned, align_layers
 
@@ -92,7 +93,10 @@ def diff_image(
         ("new-manifest", new.manifest_digest or "-"),
     )
     if old.manifest_digest is not None and old.manifest_digest == new.manifest_digest:
-        return Node("image", key, "equal", facts=facts)
+        # The same image can still carry other attestations (a rebuild with identical output
+        # records another build invocation): they live beside the manifest, not in it.
+        attested = _attestation_changes(old, new, key)
+        return Node("image", key, "changed" if attested else "equal", tuple(attested), facts=facts)
     changes = _manifest_changes(old, new, key)
     config_node = diff_config(old.config, new.config, f"{key}/config")
     layers_node, fs_node = diff_layers(old, new, sides, options, explain, key)
@@ -108,26 +112,31 @@ def _manifest_changes(old: ImageRef, new: ImageRef, key: str) -> list[Change]:
     if old_type != new_type:
         changes.append(Change("media-types", f"{key}/manifest", "mediaType", old_type, new_type))
     both = old.manifest is not None and new.manifest is not None
-    for name, a, b in _map_diff(_annotations(old), _annotations(new)) if both else ():
+    for name, a, b in map_diff(_annotations(old), _annotations(new)) if both else ():
         cause = (
             "created-timestamp"
             if name == ANNOTATION_CREATED
             else ("base-image" if name in _BASE_ANNOTATIONS else "annotations")
         )
         changes.append(Change(cause, f"{key}/manifest/annotations", name, a, b))
+    changes.extend(_attestation_changes(old, new, key))
+    return changes
+
+
+def _attestation_changes(old: ImageRef, new: ImageRef, key: str) -> list[Change]:
     old_att = tuple(a.descriptor.digest for a in old.attestations)
     new_att = tuple(a.descriptor.digest for a in new.attestations)
-    if old_att != new_att:
-        changes.append(
-            Change(
-                "attestation",
-                f"{key}/attestations",
-                "digests",
-                ",".join(short(d) for d in old_att) or "none",
-                ",".join(short(d) for d in new_att) or "none",
-            )
+    if old_att == new_att:
+        return []
+    return [
+        Change(
+            "attestation",
+            f"{key}/attestations",
+            "digests",
+            ",".join(short(d) for d in old_att) or "none",
+            ",".join(short(d) for d in new_att) or "none",
         )
-    return changes
+    ]
 
 
 def _annotations(image: ImageRef) -> dict[str, str]:
@@ -137,143 +146,6 @@ def _annotations(image: ImageRef) -> dict[str, str]:
     for name in _NAME_ANNOTATIONS:
         merged.pop(name, None)
     return merged
-
-
-def _map_diff(
-    a: Mapping[str, str], b: Mapping[str, str]
-) -> list[tuple[str, str | None, str | None]]:
-    return [(k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)]
-
-
-# -- config -----------------------------------------------------------------------------------
-
-_RUNTIME_FIELDS = (
-    "user",
-    "env",
-    "entrypoint",
-    "cmd",
-    "working_dir",
-    "exposed_ports",
-    "volumes",
-    "stop_signal",
-    "healthcheck",
-    "shell",
-    "on_build",
-)
-_FIELD_NAMES = {
-    "user": "User",
-    "env": "Env",
-    "entrypoint": "Entrypoint",
-    "cmd": "Cmd",
-    "working_dir": "WorkingDir",
-    "exposed_ports": "ExposedPorts",
-    "volumes": "Volumes",
-    "stop_signal": "StopSignal",
-    "healthcheck": "Healthcheck",
-    "shell": "Shell",
-    "on_build": "OnBuild",
-}
-
-
-def diff_config(old: ImageConfig, new: ImageConfig, locator: str) -> Node | None:
-    changes: list[Change] = []
-    if old.created != new.created:
-        changes.append(Change("created-timestamp", locator, "created", old.created, new.created))
-    for attr in _RUNTIME_FIELDS:
-        a, b = getattr(old.runtime, attr), getattr(new.runtime, attr)
-        if a != b:
-            changes.extend(_runtime_change(attr, a, b, locator))
-    for name, a, b in _map_diff(dict(old.runtime.labels), dict(new.runtime.labels)):
-        cause = "created-timestamp" if name == ANNOTATION_CREATED else "config"
-        changes.append(Change(cause, f"{locator}/Labels", name, a, b))
-    if (old.os, old.architecture, old.variant) != (new.os, new.architecture, new.variant):
-        changes.append(
-            Change("platforms", locator, "platform", str(old.platform), str(new.platform))
-        )
-    if old.author != new.author:
-        changes.append(Change("history", locator, "author", old.author, new.author))
-    changes.extend(_history_changes(old, new, locator))
-    if old.extra_keys != new.extra_keys:
-        changes.append(
-            Change(
-                "config",
-                locator,
-                "keys",
-                ",".join(old.extra_keys),
-                ",".join(new.extra_keys),
-                "top-level config keys differ",
-            )
-        )
-    return Node("config", "config", "changed" if changes else "equal", tuple(changes))
-
-
-def _runtime_change(attr: str, a: object, b: object, locator: str) -> list[Change]:
-    name = _FIELD_NAMES[attr]
-    if attr == "env" and isinstance(a, tuple) and isinstance(b, tuple):
-        old_env = dict(item.split("=", 1) if "=" in item else (item, "") for item in a)
-        new_env = dict(item.split("=", 1) if "=" in item else (item, "") for item in b)
-        diffs = _map_diff(old_env, new_env)
-        if diffs:
-            return [Change("config", f"{locator}/Env", key, x, y) for key, x, y in diffs]
-        return [
-            Change(
-                "config", f"{locator}/Env", "order", None, None, "same variables, different order"
-            )
-        ]
-    return [Change("config", locator, name, _text(a), _text(b))]
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, tuple):
-        return "[" + ", ".join(repr(v) for v in value) + "]"
-    return str(value)
-
-
-def _history_changes(old: ImageConfig, new: ImageConfig, locator: str) -> list[Change]:
-    changes: list[Change] = []
-    times_differ = 0
-    for i in range(max(len(old.history), len(new.history))):
-        a = old.history[i] if i < len(old.history) else None
-        b = new.history[i] if i < len(new.history) else None
-        if a is None or b is None:
-            changes.append(
-                Change(
-                    "history",
-                    f"{locator}/history/{i}",
-                    "entry",
-                    a.created_by if a else None,
-                    b.created_by if b else None,
-                )
-            )
-            continue
-        if a.created != b.created:
-            times_differ += 1
-            if times_differ <= 1 or i == 0:
-                changes.append(
-                    Change(
-                        "created-timestamp",
-                        f"{locator}/history/{i}",
-                        "created",
-                        a.created,
-                        b.created,
-                    )
-                )
-        for attr in ("created_by", "comment", "empty_layer"):
-            x, y = getattr(a, attr), getattr(b, attr)
-            if x != y:
-                changes.append(
-                    Change("history", f"{locator}/history/{i}", attr, _text(x), _text(y))
-                )
-    return changes
-
-
-def runtime_equal(old: RuntimeConfig, new: RuntimeConfig) -> bool:
-    return (
-        all(getattr(old, a) == getattr(new, a) for a in _RUNTIME_FIELDS)
-        and old.labels == new.labels
-    )
 
 
 # -- layers -----------------------------------------------------------------------------------
@@ -426,7 +298,7 @@ def _layer_node(
             facts,
             (why,),
         )
-    changes = compare_entry_lists(
+    found = compare_entry_lists(
         inv_a.entries,
         inv_b.entries,
         locator,
@@ -435,11 +307,13 @@ def _layer_node(
         explain=explain,
         epochs=epochs,
     )
+    changes = list(found.changes)
     if inv_a.trailer != inv_b.trailer or inv_a.trailing_data_bytes != inv_b.trailing_data_bytes:
         changes.append(
             Change("tar-encoding", locator, "end-of-archive", _trailer(inv_a), _trailer(inv_b))
         )
-    return Node("layer", name, "changed" if changes else "equal", tuple(changes), (), facts)
+    status = "changed" if changes or found.entries else "equal"
+    return Node("layer", name, status, tuple(changes), found.entries, facts)
 
 
 def _trailer(inventory: LayerInventory) -> str:
@@ -530,7 +404,7 @@ def _filesystem_node(
         )
     merged_old = [m.entry for m in merge_layers([inv.entries or () for inv in layers_old if inv])]
     merged_new = [m.entry for m in merge_layers([inv.entries or () for inv in layers_new if inv])]
-    changes = compare_entry_lists(
+    found = compare_entry_lists(
         merged_old,
         merged_new,
         f"{key}/filesystem",
@@ -540,5 +414,6 @@ def _filesystem_node(
         epochs=epochs,
         check_order=False,
     )
-    changes = [c for c in changes if c.cause != "tar-encoding"]
-    return Node("filesystem", "merged", "changed" if changes else "equal", tuple(changes))
+    changes = tuple(c for c in found.changes if c.cause != "tar-encoding")
+    status = "changed" if changes or found.entries else "equal"
+    return Node("filesystem", "merged", status, changes, found.entries)

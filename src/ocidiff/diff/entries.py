@@ -2,23 +2,41 @@
 
 Pure. Entries pair by normalised path; a removed and an added file with identical content are a
 move. Content differences are refined by the format-aware explainers when both contents were
-captured during the layer pass.
+captured during the layer pass, and each path whose content differs gets an `entry` node holding
+those changes and the drill-down (a bounded unified diff, or changed byte ranges and similarity).
 """
 
 from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
-from ..chunking import Chunk
 from ..filesystem import is_whiteout
 from ..inventory import FileEntry
 from ..render.formatting import format_ns
-from ..report import Change
+from ..report import Change, Node
 from ..tar.events import EntryKind
+from .drilldown import MAX_DETAILED, content_node, similarity_note
 from .match import order_changed
+from .owners import package_notes
 
 ContentExplainer = Callable[[str, bytes, bytes], tuple[tuple[str, str], ...]]
+
+# The causes a content comparison gives; their changes live on the path's `entry` node.
+_CONTENT_CAUSES = frozenset(
+    ("content", "embedded-timestamp", "embedded-path", "content-order", "dependency-change")
+)
+_LINKED_KINDS = frozenset((EntryKind.FILE, EntryKind.HARDLINK))
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDiff:
+    """What two entry lists differ in: changes that belong to the list as a whole or to a path's
+    metadata, and one `entry` node per path whose content differs."""
+
+    changes: tuple[Change, ...]
+    entries: tuple[Node, ...]
 
 
 def _excluded(path: str, patterns: Sequence[str]) -> bool:
@@ -35,20 +53,24 @@ def compare_entry_lists(
     explain: ContentExplainer | None = None,
     epochs: tuple[int | None, int | None] = (None, None),
     check_order: bool = True,
-) -> list[Change]:
+) -> EntryDiff:
     """Every difference between two entry lists (one layer pair, or two merged filesystems)."""
     old_by = {e.path: e for e in old if not _excluded(e.path, exclude)}
     new_by = {e.path: e for e in new if not _excluded(e.path, exclude)}
+    captured = contents or {}
     changes: list[Change] = []
+    entries: list[Node] = []
     removed = [p for p in old_by if p not in new_by]
     added = [p for p in new_by if p not in old_by]
     changes.extend(_moves_and_presence(old_by, new_by, removed, added, locator))
     for path in sorted(old_by.keys() & new_by.keys()):
-        changes.extend(
-            compare_entries(
-                old_by[path], new_by[path], f"{locator}/{path}", contents or {}, explain, epochs
-            )
-        )
+        a, b = old_by[path], new_by[path]
+        found = compare_entries(a, b, f"{locator}/{path}", captured, explain, epochs)
+        changes.extend(c for c in found if c.cause not in _CONTENT_CAUSES)
+        about_content = tuple(c for c in found if c.cause in _CONTENT_CAUSES)
+        if about_content:
+            detailed = len(entries) < MAX_DETAILED
+            entries.append(content_node(a, b, about_content, captured, detailed=detailed))
     if check_order and order_changed([e.path for e in old], [e.path for e in new]):
         changes.append(
             Change(
@@ -60,7 +82,11 @@ def compare_entry_lists(
                 "entries appear in a different order in the tar stream",
             )
         )
-    return changes
+    packages = package_notes(list(old_by.values()), list(new_by.values()), captured, locator)
+    return EntryDiff(
+        (*packages.changes, *(packages.annotated(c) for c in changes)),
+        tuple(packages.annotated_node(n) for n in entries),
+    )
 
 
 def _moves_and_presence(
@@ -138,9 +164,13 @@ def compare_entries(
     epochs: tuple[int | None, int | None],
 ) -> list[Change]:
     """Field-by-field comparison of one path on both sides; one change per cause."""
-    if a.kind is not b.kind:
+    if a.kind is not b.kind and {a.kind, b.kind} != _LINKED_KINDS:
         return [Change("file-type", locator, "type", a.kind.value, b.kind.value)]
     changes: list[Change] = []
+    if a.kind is not b.kind:
+        # A hard link on one side, a regular file on the other: the same bytes can be reached
+        # either way, so this is the link structure (a builder that copies instead of linking).
+        changes.append(_link_change(a, b, locator))
     if a.mode != b.mode:
         changes.append(Change("permissions", locator, "mode", f"{a.mode:04o}", f"{b.mode:04o}"))
     elif a.raw_mode != b.raw_mode:
@@ -159,7 +189,7 @@ def compare_entries(
     if owner_a != owner_b:
         changes.append(Change("ownership", locator, "owner", _owner(a), _owner(b)))
     changes.extend(_time_changes(a, b, locator, epochs))
-    if a.linkname != b.linkname:
+    if a.linkname != b.linkname and a.kind is b.kind:
         cause = "symlink-target" if a.kind is EntryKind.SYMLINK else "hardlinks"
         changes.append(Change(cause, locator, "linkname", a.linkname, b.linkname))
     if a.xattrs != b.xattrs:
@@ -174,11 +204,53 @@ def compare_entries(
                 f"{b.devmajor},{b.devminor}",
             )
         )
-    if a.digest != b.digest and a.kind in (EntryKind.FILE, EntryKind.HARDLINK):
+    if a.digest != b.digest and a.kind in _LINKED_KINDS and not _same_link(a, b):
         changes.extend(_content_changes(a, b, locator, contents, explain))
-    if (a.encoding, a.pax_keys, a.name.rstrip("/")) != (b.encoding, b.pax_keys, b.name.rstrip("/")):
+    if _header_form(a, b) != _header_form(b, a):
         changes.append(Change("tar-encoding", locator, "header", _encoding(a), _encoding(b)))
     return changes
+
+
+def _link_change(a: FileEntry, b: FileEntry, locator: str) -> Change:
+    def shape(entry: FileEntry) -> str:
+        return f"hard link to {entry.linkname}" if entry.linkname else "regular file"
+
+    return Change("hardlinks", locator, "link", shape(a), shape(b))
+
+
+def _same_link(a: FileEntry, b: FileEntry) -> bool:
+    """Both are hard links to the same path: they carry their target's content, and the target's
+    own entry reports any change of it."""
+    return a.kind is b.kind is EntryKind.HARDLINK and a.linkname == b.linkname
+
+
+# PAX records that another field's difference accounts for (POSIX pax: a record is written when
+# the value does not fit the ustar field, so a changed value may need one where the other did not).
+_IMPLIED_BY: tuple[tuple[str, Callable[[FileEntry, FileEntry], bool]], ...] = (
+    ("mtime", lambda a, b: a.mtime_ns != b.mtime_ns),
+    ("atime", lambda a, b: a.atime_ns != b.atime_ns),
+    ("ctime", lambda a, b: a.ctime_ns != b.ctime_ns),
+    ("linkpath", lambda a, b: a.linkname != b.linkname),
+    ("size", lambda a, b: a.size != b.size),
+    ("uid", lambda a, b: a.uid != b.uid),
+    ("gid", lambda a, b: a.gid != b.gid),
+    ("uname", lambda a, b: a.uname != b.uname),
+    ("gname", lambda a, b: a.gname != b.gname),
+)
+
+
+def _header_form(entry: FileEntry, other: FileEntry) -> tuple[str, tuple[str, ...], str]:
+    """How `entry`'s header is encoded, minus what differing field values force: a PAX header
+    that only carries records for fields that differ anyway (or xattrs, which only PAX can
+    store, when they differ) is not an encoding difference of its own."""
+    implied = {key for key, differs in _IMPLIED_BY if differs(entry, other)}
+    keys = tuple(k for k in entry.pax_keys if k not in implied)
+    encoding = entry.encoding
+    xattrs_forced = entry.xattrs != other.xattrs and bool(entry.xattrs)
+    forced = len(keys) < len(entry.pax_keys) or xattrs_forced
+    if encoding == "pax" and not keys and forced:
+        encoding = "ustar"
+    return encoding, keys, entry.name.rstrip("/")
 
 
 def _time_changes(
@@ -208,10 +280,10 @@ def _time_changes(
                     "clamp-violation",
                     locator,
                     "mtime",
-                    format_ns(entry.mtime_ns),
-                    format_ns(epoch * 1_000_000_000),
-                    f"{'first' if side == 0 else 'second'} image: mtime is after "
-                    "the epoch it claims",
+                    format_ns(a.mtime_ns),
+                    format_ns(b.mtime_ns),
+                    f"the {'first' if side == 0 else 'second'} image's mtime is after the "
+                    f"SOURCE_DATE_EPOCH it claims, {format_ns(epoch * 1_000_000_000)}",
                 )
             )
     return changes
@@ -228,12 +300,7 @@ def _content_changes(
     new = contents.get(b.digest or "")
     size_note = f"{a.size} -> {b.size} bytes" if a.size != b.size else f"{a.size} bytes"
     if explain is None or old is None or new is None:
-        detail = size_note
-        if a.chunks and b.chunks:
-            from ..chunking import chunk_similarity
-
-            similarity = chunk_similarity(_chunks(a), _chunks(b))
-            detail += f", {similarity:.0%} of chunks shared"
+        detail = size_note + similarity_note(a, b)
         return [
             Change(
                 "content", locator, "content", (a.digest or "")[:16], (b.digest or "")[:16], detail
@@ -244,12 +311,6 @@ def _content_changes(
         Change(cause, locator, "content", (a.digest or "")[:16], (b.digest or "")[:16], detail)
         for cause, detail in findings
     ]
-
-
-def _chunks(entry: FileEntry) -> list[Chunk]:
-    from ..chunking import Chunk
-
-    return [Chunk(c.offset, c.length, bytes.fromhex(c.digest)) for c in entry.chunks or ()]
 
 
 def _owner(entry: FileEntry) -> str:

@@ -73,18 +73,26 @@ def _short(value: str | None, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
+# Drill-down facts of an `entry` node shown under it (sizes and digests stay in the JSON).
+_ENTRY_FACTS = ("similarity", "changed-ranges")
+
+
 def _node_lines(node: Node, depth: int, lines: list[str], budget: list[int]) -> None:
     indent = "  " * depth
     if node.status == "equal" and node.kind in ("layer", "config"):
+        return
+    if node.kind == "entry" and budget[0] <= 0:
+        budget[0] -= len(node.changes)  # counted in the "... more changes" line, not shown
         return
     facts = ""
     if node.kind == "layer":
         facts = " " + " ".join(
             f"{k}={v.split(':')[-1][:12]}" for k, v in node.facts if k.endswith("digest")
         )
-    lines.append(f"{indent}{node.kind} {node.name}: {node.status}{facts}")
+    lines.extend(_wrap(f"{indent}{node.kind} {_short(node.name, 200)}: {node.status}{facts}",
+                       hang=len(indent) + 4))
     for note in node.notes:
-        lines.append(f"{indent}  note: {note}")
+        lines.extend(_wrap(f"{indent}  note: {note}", hang=len(indent) + 8))
     for change in node.changes:
         budget[0] -= 1
         if budget[0] >= 0:
@@ -95,10 +103,28 @@ def _node_lines(node: Node, depth: int, lines: list[str], budget: list[int]) -> 
                     hang=len(indent) + 6,
                 )
             )
+    if node.kind == "entry":
+        for key, value in node.facts:
+            if key in _ENTRY_FACTS:
+                lines.extend(_wrap(f"{indent}  {key}: {value}", hang=len(indent) + 6))
     if node.text_diff:
-        lines.extend(indent + "  " + line for line in node.text_diff.splitlines())
+        for line in node.text_diff.splitlines():
+            lines.extend(_diff_line(indent + "  ", line))
     for child in node.children:
         _node_lines(child, depth + 1, lines, budget)
+
+
+def _diff_line(prefix: str, line: str) -> list[str]:
+    """One unified diff line cut to the width, not re-flowed: code keeps its spacing, and the
+    pieces after the first are indented past the +/- column so they never read as diff lines.
+    Trailing blanks are dropped (an empty context line is just its marker)."""
+    room = max(_WIDTH - len(prefix), 20)
+    pieces = [prefix + line[:room]]
+    rest = line[room:]
+    while rest:
+        pieces.append(prefix + "   " + rest[: room - 3])
+        rest = rest[room - 3 :]
+    return [piece.rstrip() for piece in pieces]
 
 
 def _wrap(text: str, *, indent: str = "", hang: int | None = None) -> list[str]:
