@@ -43,6 +43,26 @@ def test_real_pair(pair: str, verdict: str, present: set[str], absent: set[str])
     assert not (absent & causes), causes
 
 
+def test_appended_whiteout_and_opaque_layers() -> None:
+    """umoci appended three layers to the buildah whiteout image: files added, a whiteout for
+    /opt/cfg/three.conf and an opaque /data. The base layers align; the new ones are structure."""
+    report = diff_archives(
+        str(REAL_BUILT / "whiteout.tar"), str(REAL_BUILT / "umoci-unterminated.tar")
+    )
+    causes = report.summary.causes
+    assert report.summary.verdict == "different"
+    assert {"layer-structure", "files-added", "files-removed"} <= set(causes)
+    assert not {"content", "compression", "file-timestamps"} & set(causes)
+    from ocidiff.report import iter_changes
+
+    removed = {c.locator for c in iter_changes(report.tree) if c.cause == "files-removed"}
+    # the merged filesystem names what the whiteout and the opaque directory took away
+    assert removed == {
+        "linux/amd64/filesystem/opt/cfg/three.conf",
+        "linux/amd64/filesystem/data/keep.txt",
+    }
+
+
 def test_identical_and_exit_codes() -> None:
     path = str(REAL_BUILT / "config-a.tar")
     report = diff_archives(path, path)
