@@ -33,7 +33,13 @@ from .diff.assemble import (
 )
 from .diff.engine import EngineOptions, Side, diff_image, layers_to_read
 from .diff.entries import ContentExplainer
-from .errors import InputError, OcidiffError, UsageError
+from .errors import (
+    DigestMismatchError,
+    InputError,
+    LimitExceededError,
+    OcidiffError,
+    UsageError,
+)
 from .inventory import (
     BlobFacts,
     BlobStage,
@@ -44,6 +50,7 @@ from .inventory import (
     combine,
     new_stages,
     pump_sequential,
+    tar_limits,
 )
 from .oci.image import ImageArchive, ImageRef, LayerRef, Problem, ProblemKind
 from .oci.layout import resolve_archive
@@ -53,12 +60,21 @@ from .progress import Progress, SilentProgress
 from .report import Change, Report
 from .source import ArchiveSource, DirectorySource, Member, MemorySource, TarballSource
 from .source import normalize_member_path as _norm
-from .tar.events import ArchiveEnd, EntryData, EntryEnd, EntryHeader, EntryKind, NeedData
+from .tar.events import (
+    ArchiveEnd,
+    EntryData,
+    EntryEnd,
+    EntryHeader,
+    EntryKind,
+    NeedData,
+    Trailer,
+)
 from .verify import LayerVerdict, VerifyReport, check_layer, summarize
 
 _PIPELINE_THRESHOLD = 4 << 20  # below this a second thread costs more than it saves
 _RETAIN_LIMIT = 1 << 20  # streamed members up to this size are kept in memory (documents)
 _RETAIN_TOTAL = 512 << 20
+_RATIO_GRACE = 64 << 20  # as for layers: tiny archives may expand a lot, bombs cannot
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +93,7 @@ class OpenedArchive:
     archive: ImageArchive
     prepumped: dict[str, LayerInventory] = field(default_factory=dict)
     cache: LayerCache | None = None
+    failed: dict[str, OcidiffError] = field(default_factory=dict)  # streamed members, by path
 
     @cached_property
     def member_sizes(self) -> dict[str, int]:
@@ -126,7 +143,7 @@ def open_archive(path_text: str, options: OpenOptions = OpenOptions()) -> Opened
     except PermissionError:
         raise InputError("permission denied", file=path_text) from None
     try:
-        source = TarballSource(path)
+        source = TarballSource(path, tar_limits(options.pump))
     except OcidiffError as exc:
         raise exc.located(file=path_text) from None
     try:
@@ -160,18 +177,49 @@ def _open_stream(
     raw = handle.read(512)
     kind = outer if outer is not None else sniff(raw)
     decoder = new_decoder(kind, max_zstd_window=options.pump.max_zstd_window)
+    bounded = _OuterBound(scan.feed, options.pump)
+    sink = scan.feed if kind is Compression.NONE else bounded.feed
     try:
         data = raw
         while data:
-            decoder.feed(data, scan.feed)
+            bounded.compressed += len(data)
+            decoder.feed(data, sink)
             data = handle.read(1 << 20)
-        decoder.finish(scan.feed)
+        decoder.finish(sink)
         scan.finish()
     except OcidiffError as exc:
         raise exc.located(file=name) from None
-    source = MemorySource(name, tuple(scan.members), scan.retained)
+    source = MemorySource(name, tuple(scan.members), scan.retained, scan.trailer)
     archive = _resolve(source, options, is_directory=False, outer=kind.value)
-    return OpenedArchive(source, archive, scan.pumped, cache=options.cache)
+    return OpenedArchive(source, archive, scan.pumped, cache=options.cache, failed=scan.failed)
+
+
+class _OuterBound:
+    """The layer limits applied to a compressed outer archive as a whole: a bomb wrapped
+    around the whole archive must trip them as one inside a layer would."""
+
+    def __init__(self, sink: Callable[[bytes], None], options: PumpOptions) -> None:
+        self._sink = sink
+        self._options = options
+        self.compressed = 0
+        self._total = 0
+
+    def feed(self, data: bytes) -> None:
+        self._total += len(data)
+        options = self._options
+        if self._total > options.max_uncompressed:
+            raise LimitExceededError(
+                f"archive decompresses to more than {options.max_uncompressed} bytes",
+                limit="max-uncompressed",
+                option="--max-uncompressed",
+            )
+        if self._total > _RATIO_GRACE and self._total > self.compressed * options.max_ratio:
+            raise LimitExceededError(
+                f"archive expands more than {options.max_ratio}x (a decompression bomb?)",
+                limit="max-ratio",
+                option="--max-ratio",
+            )
+        self._sink(data)
 
 
 class _StreamScan:
@@ -180,13 +228,18 @@ class _StreamScan:
     def __init__(self, options: OpenOptions) -> None:
         from .tar.parser import TarParser
 
-        self._parser = TarParser()
+        self._parser = TarParser(tar_limits(options.pump))
+        self.trailer: Trailer | None = None
         self._pump_options = replace(options.pump, depth=options.stream_depth)
         self.members: list[Member] = []
         self.retained: dict[str, bytes] = {}
         self.pumped: dict[str, LayerInventory] = {}
+        # A member that could not be pumped fails alone, as it would from a seekable archive:
+        # `verify` lists it, `diff` marks its layer incomplete, `ls` reports it.
+        self.failed: dict[str, OcidiffError] = {}
         self._buffer: list[bytes] | None = None
         self._stages: tuple[BlobStage, TarStage] | None = None
+        self._path = ""
         self._retained_total = 0
 
     def feed(self, data: bytes) -> None:
@@ -202,11 +255,15 @@ class _StreamScan:
 
         while True:
             event = self._parser.next_event()
-            if isinstance(event, NeedData | ArchiveEnd):
+            if isinstance(event, NeedData):
+                return
+            if isinstance(event, ArchiveEnd):
+                self.trailer = event.trailer
                 return
             if isinstance(event, EntryHeader):
                 entry = event.entry
                 self.members.append(_member_from_entry(entry, len(self.members)))
+                self._path = _norm(entry.name)
                 if entry.kind is not EntryKind.FILE:
                     continue
                 if entry.size <= _RETAIN_LIMIT:
@@ -217,7 +274,10 @@ class _StreamScan:
                 if self._buffer is not None:
                     self._buffer.append(bytes(event.data))
                 elif self._stages is not None:
-                    self._stages[0].feed(event.data)
+                    try:
+                        self._stages[0].feed(event.data)
+                    except OcidiffError as exc:
+                        self._fail(exc)
             elif isinstance(event, EntryEnd):
                 self._complete(_norm(event.entry.name))
 
@@ -237,9 +297,15 @@ class _StreamScan:
             try:
                 facts = blob.finish()
                 self.pumped[path] = combine(facts, tar.finish(facts.digest), self._pump_options)
+                self.failed.pop(path, None)
             except OcidiffError as exc:
-                raise exc.located(member=path) from None
+                self._fail(exc)
         self._buffer = None
+        self._stages = None
+
+    def _fail(self, error: OcidiffError) -> None:
+        self.failed[self._path] = error.located(member=self._path)
+        self.pumped.pop(self._path, None)  # a duplicate name must not keep an earlier result
         self._stages = None
 
 
@@ -287,6 +353,9 @@ def pump_member(
     opened: OpenedArchive, member: str, options: PumpOptions, progress: Progress | None = None
 ) -> LayerInventory:
     """Inventory one blob of an archive in one streaming pass."""
+    failure = opened.failed.get(_norm(member))
+    if failure is not None:
+        raise failure
     pre = opened.prepumped.get(_norm(member))
     if pre is not None:
         if options.depth is Depth.INVENTORY and pre.entries is None and pre.is_tar:
@@ -619,6 +688,7 @@ class DiffOptions:
     platform: str | None = None
     max_examples: int = 3
     capture_max: int = 1 << 20
+    strict: bool = False  # a layer that cannot be read (or fails its digest) is fatal
 
 
 def diff_archives(
@@ -652,6 +722,10 @@ def diff_archives(
         )
         by_side: dict[int, dict[str, LayerInventory | tuple[OcidiffError, str, int]]] = {}
         for job, outcome in zip(unique, outcomes, strict=True):
+            if isinstance(outcome, LayerInventory):
+                outcome = _checked(job.opened, job.member, outcome)
+            if options.strict and not isinstance(outcome, LayerInventory):
+                raise outcome[0]
             by_side.setdefault(id(job.opened), {})[job.member] = outcome
         sides = (
             _side(old, [p[2] for p in plan], by_side.get(id(old), {})),
@@ -711,6 +785,40 @@ def _unique_jobs(jobs: list[LayerJob]) -> list[LayerJob]:
     return list(seen.values())
 
 
+def _checked(
+    opened: OpenedArchive, member: str, inventory: LayerInventory
+) -> LayerInventory | tuple[OcidiffError, str, int]:
+    """The inventory, or a failure when the bytes are not what the image's documents name:
+    a damaged layer must not pass for a changed one."""
+    for image in opened.archive.images:
+        for layer in image.layers:
+            if layer.member is None or _norm(layer.member) != _norm(member):
+                continue
+            error = layer_damage(layer, inventory, opened.source.name)
+            if error is not None:
+                return error, inventory.digest, inventory.size
+    return inventory
+
+
+def layer_damage(
+    layer: LayerRef, inventory: LayerInventory, file: str
+) -> DigestMismatchError | None:
+    """The error to raise when a layer's bytes are not those its documents name (blob digest
+    or diff_id); None when they are. Reading a layer computes both digests anyway."""
+    problems, _ = check_layer(layer, inventory, f"layer #{layer.index}")
+    for problem in problems:
+        if problem.kind in (ProblemKind.DIGEST_MISMATCH, ProblemKind.DIFF_ID_MISMATCH):
+            return DigestMismatchError(
+                problem.message,
+                expected=problem.expected or "",
+                actual=problem.actual or "",
+                file=file,
+                member=layer.member,
+                hint="ocidiff verify lists every defect",
+            )
+    return None
+
+
 def _side(
     opened: OpenedArchive,
     head_lists: list[list[str]],
@@ -725,7 +833,13 @@ def _side(
             contents.update(outcome.captured)
         else:
             failures[member] = outcome[0].one_line()
-    heads = {m: blob_head_info(opened, m) for members in head_lists for m in members}
+            inventories.pop(_norm(member), None)  # a streamed layer that failed its digest
+    heads: dict[str, CompressionInfo] = {}
+    for members in head_lists:
+        for member in members:
+            # A blob too damaged to show its first bytes just goes without the details.
+            with suppress(OcidiffError):
+                heads[member] = blob_head_info(opened, member)
     return Side(opened.archive, inventories, failures, heads, contents)
 
 

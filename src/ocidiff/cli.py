@@ -47,19 +47,71 @@ Platform = Annotated[
     str | None,
     typer.Option("--platform", help="Only this platform: os/arch[/variant], e.g. linux/arm64/v8."),
 ]
+# Safety limits (README "Limits"): every one trips a one-line error naming its option.
 MaxUncompressed = Annotated[
     int,
     typer.Option(
         "--max-uncompressed",
-        help="Refuse a layer decompressing past this many bytes.",
+        help="Refuse a layer (or a compressed archive) decompressing past this many bytes; "
+        "sparse holes count, and so does a single member's declared size.",
         show_default=True,
     ),
 ]
 MaxRatio = Annotated[
-    int, typer.Option("--max-ratio", help="Refuse a layer expanding more than this ratio.")
+    int,
+    typer.Option(
+        "--max-ratio",
+        help="Refuse a layer expanding more than this ratio (checked past 64 MiB).",
+    ),
 ]
 MaxJsonBytes = Annotated[
-    int, typer.Option("--max-json-bytes", help="Refuse JSON documents larger than this.")
+    int,
+    typer.Option(
+        "--max-json-bytes",
+        help="Refuse JSON documents larger than this.",
+    ),
+]
+MaxJsonDepth = Annotated[
+    int,
+    typer.Option(
+        "--max-json-depth",
+        help="Refuse JSON documents nesting arrays and objects deeper than this.",
+    ),
+]
+MaxIndexDepth = Annotated[
+    int,
+    typer.Option(
+        "--max-index-depth",
+        help="Refuse image indexes nested deeper than this.",
+    ),
+]
+MaxEntries = Annotated[
+    int,
+    typer.Option(
+        "--max-entries",
+        help="Refuse a tar stream (a layer, or the archive itself) of more members than this.",
+    ),
+]
+MaxPaxRecord = Annotated[
+    int,
+    typer.Option(
+        "--max-pax-record",
+        help="Refuse a PAX extended header (or a sparse map) larger than this many bytes.",
+    ),
+]
+MaxLongName = Annotated[
+    int,
+    typer.Option(
+        "--max-long-name",
+        help="Refuse a GNU long name or long link name larger than this many bytes.",
+    ),
+]
+MaxZstdWindow = Annotated[
+    int,
+    typer.Option(
+        "--max-zstd-window",
+        help="Refuse zstd frames asking for a larger window (decoder memory) than this.",
+    ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")]
 CacheDir = Annotated[
@@ -87,16 +139,32 @@ def _options(
     max_json_bytes: int,
     cache_dir: str | None = None,
     no_cache: bool = True,
+    *,
+    max_json_depth: int = 64,
+    max_index_depth: int = 8,
+    max_entries: int = 2_000_000,
+    max_pax_record: int = 1 << 20,
+    max_long_name: int = 1 << 16,
+    max_zstd_window: int = 1 << 27,
 ) -> OpenOptions:
     from .api import OpenOptions
     from .cache import open_cache
     from .oci.parse import JsonLimits
 
     base = OpenOptions()
+    pump = replace(
+        base.pump,
+        max_uncompressed=max_uncompressed,
+        max_ratio=max_ratio,
+        max_entries=max_entries,
+        max_pax_record=max_pax_record,
+        max_long_name=max_long_name,
+        max_zstd_window=max_zstd_window,
+    )
     return replace(
         base,
-        json_limits=JsonLimits(max_bytes=max_json_bytes),
-        pump=replace(base.pump, max_uncompressed=max_uncompressed, max_ratio=max_ratio),
+        json_limits=JsonLimits(max_json_bytes, max_json_depth, max_index_depth),
+        pump=pump,
         cache=open_cache(cache_dir, enabled=not no_cache),
     )
 
@@ -122,6 +190,12 @@ def inspect(
     max_uncompressed: MaxUncompressed = 64 << 30,
     max_ratio: MaxRatio = 1000,
     max_json_bytes: MaxJsonBytes = 16 << 20,
+    max_json_depth: MaxJsonDepth = 64,
+    max_index_depth: MaxIndexDepth = 8,
+    max_entries: MaxEntries = 2_000_000,
+    max_pax_record: MaxPaxRecord = 1 << 20,
+    max_long_name: MaxLongName = 1 << 16,
+    max_zstd_window: MaxZstdWindow = 1 << 27,
     quiet: Quiet = False,
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
@@ -140,7 +214,19 @@ def inspect(
             output_format.value,
             deep,
             platform,
-            _options(max_uncompressed, max_ratio, max_json_bytes, cache_dir, no_cache),
+            _options(
+                max_uncompressed,
+                max_ratio,
+                max_json_bytes,
+                cache_dir,
+                no_cache,
+                max_json_depth=max_json_depth,
+                max_index_depth=max_index_depth,
+                max_entries=max_entries,
+                max_pax_record=max_pax_record,
+                max_long_name=max_long_name,
+                max_zstd_window=max_zstd_window,
+            ),
             _progress(quiet),
         )
     except OcidiffError as exc:
@@ -172,6 +258,12 @@ def list_entries(
     max_uncompressed: MaxUncompressed = 64 << 30,
     max_ratio: MaxRatio = 1000,
     max_json_bytes: MaxJsonBytes = 16 << 20,
+    max_json_depth: MaxJsonDepth = 64,
+    max_index_depth: MaxIndexDepth = 8,
+    max_entries: MaxEntries = 2_000_000,
+    max_pax_record: MaxPaxRecord = 1 << 20,
+    max_long_name: MaxLongName = 1 << 16,
+    max_zstd_window: MaxZstdWindow = 1 << 27,
     quiet: Quiet = False,
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
@@ -194,7 +286,19 @@ def list_entries(
             merged,
             output_format.value,
             platform,
-            _options(max_uncompressed, max_ratio, max_json_bytes, cache_dir, no_cache),
+            _options(
+                max_uncompressed,
+                max_ratio,
+                max_json_bytes,
+                cache_dir,
+                no_cache,
+                max_json_depth=max_json_depth,
+                max_index_depth=max_index_depth,
+                max_entries=max_entries,
+                max_pax_record=max_pax_record,
+                max_long_name=max_long_name,
+                max_zstd_window=max_zstd_window,
+            ),
             _progress(quiet),
         ):
             _write(chunk)
@@ -202,16 +306,32 @@ def list_entries(
         _fail(exc)
 
 
+class VerifyFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
 @app.command()
 def verify(
     image: Annotated[str, typer.Argument(help="Image archive, layout directory, or '-'.")],
     output_format: Annotated[
-        TextOrJson, typer.Option("--format", help="Output format.")
-    ] = TextOrJson.text,
+        VerifyFormat, typer.Option("--format", help="Output format.")
+    ] = VerifyFormat.text,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write the report here.")
+    ] = None,
     platform: Platform = None,
     max_uncompressed: MaxUncompressed = 64 << 30,
     max_ratio: MaxRatio = 1000,
     max_json_bytes: MaxJsonBytes = 16 << 20,
+    max_json_depth: MaxJsonDepth = 64,
+    max_index_depth: MaxIndexDepth = 8,
+    max_entries: MaxEntries = 2_000_000,
+    max_pax_record: MaxPaxRecord = 1 << 20,
+    max_long_name: MaxLongName = 1 << 16,
+    max_zstd_window: MaxZstdWindow = 1 << 27,
     quiet: Quiet = False,
 ) -> None:
     """Check every blob's digest and size, every diff_id, media types against the bytes, and
@@ -226,12 +346,22 @@ def verify(
             image,
             output_format.value,
             platform,
-            _options(max_uncompressed, max_ratio, max_json_bytes),
+            _options(
+                max_uncompressed,
+                max_ratio,
+                max_json_bytes,
+                max_json_depth=max_json_depth,
+                max_index_depth=max_index_depth,
+                max_entries=max_entries,
+                max_pax_record=max_pax_record,
+                max_long_name=max_long_name,
+                max_zstd_window=max_zstd_window,
+            ),
             _progress(quiet),
         )
     except OcidiffError as exc:
         _fail(exc)
-    _write(text)
+    _emit(text, output)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -253,6 +383,8 @@ _CAUSE_EPILOG = _cause_epilog(ALL_CODES)
 class DiffFormat(enum.StrEnum):
     text = "text"
     json = "json"
+    markdown = "markdown"
+    html = "html"
 
 
 @app.command(epilog=_CAUSE_EPILOG)
@@ -273,6 +405,14 @@ def diff(
         bool,
         typer.Option("--no-default-ignores", help="Also count archive-packing and image-name."),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Fail (exit 2) when a layer cannot be read or does not match its digest, "
+            "instead of marking it incomplete and comparing the rest.",
+        ),
+    ] = False,
     exclude: Annotated[
         list[str] | None,
         typer.Option(
@@ -290,6 +430,12 @@ def diff(
     max_uncompressed: MaxUncompressed = 64 << 30,
     max_ratio: MaxRatio = 1000,
     max_json_bytes: MaxJsonBytes = 16 << 20,
+    max_json_depth: MaxJsonDepth = 64,
+    max_index_depth: MaxIndexDepth = 8,
+    max_entries: MaxEntries = 2_000_000,
+    max_pax_record: MaxPaxRecord = 1 << 20,
+    max_long_name: MaxLongName = 1 << 16,
+    max_zstd_window: MaxZstdWindow = 1 << 27,
     quiet: Quiet = False,
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
@@ -315,9 +461,22 @@ def diff(
             tuple(exclude or ()),
             max_examples,
             platform,
-            _options(max_uncompressed, max_ratio, max_json_bytes, cache_dir, no_cache),
+            _options(
+                max_uncompressed,
+                max_ratio,
+                max_json_bytes,
+                cache_dir,
+                no_cache,
+                max_json_depth=max_json_depth,
+                max_index_depth=max_index_depth,
+                max_entries=max_entries,
+                max_pax_record=max_pax_record,
+                max_long_name=max_long_name,
+                max_zstd_window=max_zstd_window,
+            ),
             _progress(quiet),
             _colour(),
+            strict,
         )
     except OcidiffError as exc:
         _fail(exc)
@@ -473,3 +632,8 @@ def main() -> None:
             "(this is a bug; rerun with OCIDIFF_DEBUG=1 for details)\n"
         )
         sys.exit(2)
+
+
+# verify-tree, fingerprint and ledger live in cli_gates (imported last: it calls back into here).
+__import__("ocidiff.cli_gates", fromlist=["register"]).register(app)
+__import__("ocidiff.cli_audit", fromlist=["register"]).register(app)  # audit, lint, query

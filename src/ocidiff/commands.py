@@ -10,6 +10,7 @@ from typing import Any
 from .api import (
     LayerJob,
     OpenOptions,
+    layer_damage,
     open_archive,
     open_layer,
     pump_many,
@@ -120,6 +121,10 @@ def list_entries(
             raise UsageError(f"layer(s) {missing} are not in the archive", file=path)
         jobs = [LayerJob(opened, ref.member or "", ref.digest or "") for ref in layers]
         inventories = pump_many(jobs, opts.pump, progress)
+        for ref, inventory in zip(layers, inventories, strict=True):
+            damage = layer_damage(ref, inventory, path)
+            if damage is not None:
+                raise damage
     _trim_cache(opts)
     if merged:
         merged_entries = merge_layers([inv.entries or () for inv in inventories])
@@ -159,6 +164,14 @@ def verify(
         return to_json(
             {"schema": "ocidiff.verify", "schema_version": 1, "ok": report.ok, "report": report}
         ), report.ok
+    if output_format == "markdown":
+        from .render.markdown import render_verify_markdown
+
+        return render_verify_markdown(report), report.ok
+    if output_format == "html":
+        from .render.html_verify import render_verify_html
+
+        return render_verify_html(report), report.ok
     return render_verify(report), report.ok
 
 
@@ -175,6 +188,7 @@ def diff(
     options: Any,
     progress: Any,
     colour: bool,
+    strict: bool = False,
 ) -> tuple[str | bytes, int]:
     from .api import DiffOptions, diff_archives
     from .diff.causes import ALL_CODES, DEFAULT_IGNORES, SEMANTIC_IGNORES
@@ -191,12 +205,24 @@ def diff(
     if semantic:
         ignored |= set(SEMANTIC_IGNORES)
     diff_options = DiffOptions(
-        ignore=tuple(sorted(ignored)), exclude=exclude, platform=platform, max_examples=max_examples
+        ignore=tuple(sorted(ignored)),
+        exclude=exclude,
+        platform=platform,
+        max_examples=max_examples,
+        strict=strict,
     )
     report = diff_archives(old, new, diff_options, options, progress)
     _trim_cache(options)
     if output_format == "json":
         return dump_report(report), report.summary.exit_code
+    if output_format == "markdown":
+        from .render.markdown import render_diff_markdown
+
+        return render_diff_markdown(report), report.summary.exit_code
+    if output_format == "html":
+        from .render.html import render_html
+
+        return render_html(report), report.summary.exit_code
     return render_text(report, colour=colour), report.summary.exit_code
 
 
@@ -216,4 +242,12 @@ def render(path: str, output_format: str, colour: bool) -> str | bytes:
         raise exc.located(file=path) from None
     if output_format == "json":
         return dump_report(report)
+    if output_format == "markdown":
+        from .render.markdown import render_diff_markdown
+
+        return render_diff_markdown(report)
+    if output_format == "html":
+        from .render.html import render_html
+
+        return render_html(report)
     return render_text(report, colour=colour)

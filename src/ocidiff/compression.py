@@ -252,20 +252,24 @@ class _ZstdDecoder:
         self._zstd: Any = zstandard
         self._walker = ZstdFrameWalker()
         self._max_window = max_window
-        self._current_sink: Sink | None = None
         dctx = zstandard.ZstdDecompressor(max_window_size=max_window)
-        target: Any = _SinkWriter(self._emit)  # duck-typed: zstandard only calls write()
+        # The target must not refer back to this decoder: zstandard's C writer does not take
+        # part in garbage collection, so such a cycle would keep the writer (and its window
+        # buffer, megabytes) alive for ever.
+        self._target = _SinkWriter()
+        target: Any = self._target
         self._writer: Any = dctx.stream_writer(target, write_size=OUTPUT_PIECE, closefd=False)
-
-    def _emit(self, data: bytes) -> None:
-        assert self._current_sink is not None
-        self._current_sink(data)
 
     def feed(self, data: bytes | memoryview, sink: Sink) -> None:
         self._walker.feed(data)
-        self._current_sink = sink
+        self._target.sink = sink
+        view = memoryview(data).cast("B")
         try:
-            self._writer.write(data)
+            # In slices, so that once the sink has failed (the target keeps the error: see
+            # _SinkWriter) little more is decompressed for nothing, even from a bomb.
+            for start in range(0, len(view), _ZSTD_SLICE):
+                self._writer.write(view[start : start + _ZSTD_SLICE])
+                self._target.raise_failure()
         except self._zstd.ZstdError as exc:
             text = str(exc)
             if "too much memory" in text or "Window" in text or "window" in text:
@@ -275,13 +279,18 @@ class _ZstdDecoder:
                     option="--max-zstd-window",
                 ) from None
             raise CompressionError(f"corrupt zstd data: {text}") from None
+        finally:
+            self._target.sink = None  # the sink leads back here: no cycle through the writer
 
     def finish(self, sink: Sink) -> CompressionInfo:
-        self._current_sink = sink
+        self._target.sink = sink
         try:
             self._writer.flush()
+            self._target.raise_failure()
         except self._zstd.ZstdError as exc:
             raise CompressionError(f"corrupt zstd data: {exc}") from None
+        finally:
+            self._target.sink = None
         walker = self._walker
         if not walker.complete:
             raise CompressionError("truncated zstd stream")
@@ -290,15 +299,39 @@ class _ZstdDecoder:
         )
 
 
-class _SinkWriter:
-    """The file-like target zstandard writes decompressed bytes into."""
+_ZSTD_SLICE = 64 << 10  # at most 2 GiB of RLE blocks: a fraction of a second to waste
 
-    def __init__(self, emit: Sink) -> None:
-        self._emit = emit
+
+class _SinkWriter:
+    """The file-like target zstandard writes decompressed bytes into (duck-typed: zstandard
+    only calls write and flush); `sink` is set before each call into the writer.
+
+    An exception must not travel through zstandard's writer, which then leaks its output
+    buffer (a megabyte per failure, measured with zstandard 0.25): the first error is kept,
+    later output is dropped, and the decoder raises the error after the writer returns.
+    """
+
+    def __init__(self) -> None:
+        self.sink: Sink | None = None
+        self._failed = False
+        self._failure: BaseException | None = None
 
     def write(self, data: bytes) -> int:
-        self._emit(bytes(data))
+        if not self._failed:
+            assert self.sink is not None
+            try:
+                self.sink(bytes(data))
+            except BaseException as exc:  # re-raised by raise_failure, outside the writer
+                self._failed = True
+                self._failure = exc
         return len(data)
+
+    def raise_failure(self) -> None:
+        # Handed over, not kept: its traceback leads back to the writer, and a cycle through
+        # the writer is never collected.
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
 
     def flush(self) -> None:
         return None

@@ -28,6 +28,7 @@ from .tar.events import (
     Trailer,
 )
 from .tar.parser import TarLimits, TarParser
+from .tar.sparse import HOLE_FILL
 
 ENGINE_VERSION = "1"
 _SNIFF_BYTES = 512
@@ -47,8 +48,10 @@ class PumpOptions:
     chunk_avg: int = 32 << 10
     max_uncompressed: int = 64 << 30
     max_ratio: int = 1000  # decompressed / compressed, checked once past `_RATIO_GRACE` bytes
-    max_entries: int = 2_000_000
+    max_entries: int = 2_000_000  # members of one tar stream: a layer, or the outer archive
     max_zstd_window: int = 1 << 27
+    max_pax_record: int = 1 << 20  # one PAX extended header's data, or one sparse map
+    max_long_name: int = 1 << 16  # one GNU long name or long link name
     capture_max: int = 0  # keep the bytes of files up to this size (for content explainers)
     capture_budget: int = 64 << 20  # total captured bytes per layer
 
@@ -62,6 +65,17 @@ class PumpOptions:
 
 
 _RATIO_GRACE = 64 << 20
+
+
+def tar_limits(options: PumpOptions) -> TarLimits:
+    """The tar parser's limits for a stream read under `options` (layers and outer archives):
+    a member declaring more bytes than may be decompressed is refused at its header."""
+    return TarLimits(
+        max_pax_record=options.max_pax_record,
+        max_long_name=options.max_long_name,
+        max_entries=options.max_entries,
+        max_member_size=options.max_uncompressed,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,10 +208,13 @@ class TarStage:
         self._compressed_size = compressed_size
         self._sha: Any = hashlib.sha256()
         self._size = 0
+        # Sparse holes cost no input but are hashed like data: count them against the limits
+        # too, or a 10 KiB layer claiming a 64 TiB sparse file would keep us hashing for hours.
+        self._holes = 0
         self._deep = options.depth is Depth.INVENTORY
         # The tar is parsed at every depth so that verify also checks its structure; files are
         # hashed only for an inventory.
-        self._parser: TarParser | None = TarParser(TarLimits(max_entries=options.max_entries))
+        self._parser: TarParser | None = TarParser(tar_limits(options))
         self._entries: list[FileEntry] = []
         self._by_path: dict[str, str | None] = {}
         self._current: _FileHasher | None = None
@@ -237,17 +254,20 @@ class TarStage:
 
     def _check_limits(self) -> None:
         options = self._options
-        if self._size > options.max_uncompressed:
+        expanded = self._size + self._holes
+        what = "layer content (sparse holes included)" if self._holes else "layer"
+        if expanded > options.max_uncompressed:
             raise LimitExceededError(
-                f"layer decompresses to more than {options.max_uncompressed} bytes",
+                f"{what} decompresses to more than {options.max_uncompressed} bytes",
                 limit="max-uncompressed",
                 option="--max-uncompressed",
             )
-        if self._size > _RATIO_GRACE:
+        if expanded > _RATIO_GRACE:
             compressed = max(self._compressed_size(), 1)
-            if self._size > compressed * options.max_ratio:
+            if expanded > compressed * options.max_ratio:
                 raise LimitExceededError(
-                    f"layer expands more than {options.max_ratio}x (a decompression bomb?)",
+                    f"{what} expands more than {options.max_ratio}x its stored size "
+                    "(a decompression bomb?)",
                     limit="max-ratio",
                     option="--max-ratio",
                 )
@@ -260,6 +280,9 @@ class TarStage:
             if isinstance(event, NeedData):
                 return
             if isinstance(event, EntryData):
+                if type(event.data) is memoryview and event.data.obj is HOLE_FILL:
+                    self._holes += len(event.data)
+                    self._check_limits()
                 if self._current is not None:
                     self._current.update(event.data)
                 if self._capture is not None:

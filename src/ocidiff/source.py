@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from .errors import ImageFormatError, InputError, MissingBlobError
-from .tar.events import EntryKind, TarEntry
+from .tar.events import EntryKind, TarEntry, Trailer
+from .tar.limits import DEFAULT_LIMITS, TarLimits
 
 _MAX_LINK_HOPS = 16
 
@@ -43,6 +44,11 @@ class ArchiveSource(Protocol):
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def trailer(self) -> Trailer | None:
+        """How the archive's tar stream ended; None for a directory."""
+        ...
 
     def members(self) -> tuple[Member, ...]: ...
 
@@ -143,17 +149,18 @@ class RangeReader(io.RawIOBase):
 class TarballSource:
     """An uncompressed, seekable outer tarball: indexed once, members read by offset."""
 
-    def __init__(self, path: Path) -> None:
-        from .tar.stream import index_members
+    def __init__(self, path: Path, limits: TarLimits = DEFAULT_LIMITS) -> None:
+        from .tar.stream import index_archive
 
         self._path = path
         self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
         try:
-            entries = index_members(self._file)
+            entries, end = index_archive(self._file, limits=limits)
             self._members = tuple(_member_from_entry(e, i) for i, e in enumerate(entries))
         except BaseException:
             self._file.close()
             raise
+        self.trailer: Trailer | None = end.trailer
         self._table = _MemberTable(str(path), self._members)
         self._fd = self._file.fileno()
         self._file_size = os.fstat(self._fd).st_size
@@ -202,6 +209,8 @@ def _member_from_entry(entry: TarEntry, order: int) -> Member:
 
 class DirectorySource:
     """An OCI layout directory on disk; links never lead outside the directory."""
+
+    trailer: Trailer | None = None
 
     def __init__(self, root: Path) -> None:
         self._root = root.resolve()
@@ -258,7 +267,14 @@ class DirectorySource:
 class MemorySource:
     """Members held in memory: what a streamed (non-seekable) archive retains for its documents."""
 
-    def __init__(self, name: str, members: tuple[Member, ...], data: dict[str, bytes]) -> None:
+    def __init__(
+        self,
+        name: str,
+        members: tuple[Member, ...],
+        data: dict[str, bytes],
+        trailer: Trailer | None = None,
+    ) -> None:
+        self.trailer = trailer
         self._name = name
         self._members = members
         self._data = data

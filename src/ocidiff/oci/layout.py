@@ -15,7 +15,7 @@ from typing import Any
 from ..digest import new_hasher
 from ..errors import ImageFormatError, LimitExceededError, MissingBlobError, OcidiffError
 from ..source import ArchiveSource, Member, normalize_member_path
-from ..tar.events import EntryKind
+from ..tar.events import EntryKind, Trailer
 from .image import Attestation, ImageArchive, ImageRef, LayerRef, Problem, ProblemKind
 from .model import (
     ANNOTATION_IMAGE_NAME,
@@ -36,7 +36,6 @@ from .model import (
 )
 from .parse import JsonLimits, document_kind, load_json, parse_config, parse_index, parse_manifest
 
-MAX_INDEX_DEPTH = 8
 _HEX64 = re.compile(r"^[a-f0-9]{64}$")
 
 
@@ -144,11 +143,12 @@ class _Resolver:
         depth: int,
         seen: set[str],
     ) -> None:
-        if depth > MAX_INDEX_DEPTH:
+        if depth > self.limits.max_index_depth:
             raise LimitExceededError(
-                f"indexes nest deeper than {MAX_INDEX_DEPTH} levels",
+                f"indexes nest deeper than {self.limits.max_index_depth} levels",
                 limit="max-index-depth",
                 option="--max-index-depth",
+                blob=path[-1] if path else None,
             )
         runnable: list[ImageRef] = []
         attestations: list[tuple[Descriptor, Manifest]] = []
@@ -449,6 +449,16 @@ def resolve_archive(
                 )
             )
         seen.add(member.path)
+    if members and source.trailer in (Trailer.NONE, Trailer.UNPADDED):
+        # Every image exporter ends its archive with the two zero blocks: without them the
+        # file was most likely cut short, and whatever followed is missing.
+        problems.append(
+            Problem(
+                ProblemKind.TAR_DEFECT,
+                source.name,
+                "the archive ends without its end-of-archive marker (truncated?)",
+            )
+        )
     return ImageArchive(
         source=source.name,
         format=archive_format,

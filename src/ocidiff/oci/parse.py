@@ -43,8 +43,12 @@ _KNOWN_CONFIG_KEYS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class JsonLimits:
-    max_bytes: int = 16 << 20
-    max_depth: int = 64
+    """Bounds on the documents of an archive; each trips a `LimitExceededError` naming its
+    command-line option."""
+
+    max_bytes: int = 16 << 20  # one document (--max-json-bytes)
+    max_depth: int = 64  # nesting of arrays and objects in one document (--max-json-depth)
+    max_index_depth: int = 8  # image indexes inside image indexes (--max-index-depth)
 
 
 def load_json(data: bytes, *, what: str, limits: JsonLimits = JsonLimits()) -> Any:

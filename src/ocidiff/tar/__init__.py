@@ -19,7 +19,7 @@ from ocidiff.tar.events import (
 from ocidiff.tar.limits import DEFAULT_LIMITS, TarLimits
 from ocidiff.tar.parser import TarParser
 from ocidiff.tar.sparse import HOLE_FILL, HOLE_PIECE
-from ocidiff.tar.stream import index_members, iter_events
+from ocidiff.tar.stream import index_archive, index_members, iter_events
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -38,6 +38,7 @@ __all__ = [
     "TarLimits",
     "TarParser",
     "Trailer",
+    "index_archive",
     "index_members",
     "iter_events",
 ]

@@ -1,8 +1,9 @@
 """Thin IO around the sans-IO parser: read a binary file object and hand out its tar events.
 
-`iter_events` streams any readable file in 1 MiB `readinto` chunks; `index_members` lists a
-seekable file's members by reading headers only and seeking over member data. Nothing here
-parses bytes itself, decompresses or hashes.
+`iter_events` streams any readable file in 1 MiB `readinto` chunks; `index_members` (and
+`index_archive`, which also says how the archive ended) lists a seekable file's members by
+reading headers only and seeking over member data. Nothing here parses bytes itself,
+decompresses or hashes.
 """
 
 from __future__ import annotations
@@ -71,6 +72,13 @@ def index_members(
     Reads headers and seeks over member data, so its cost follows the member count, not the
     archive size. Truncation and damage are reported exactly as a full read would report them.
     """
+    return index_archive(source, limits=limits)[0]
+
+
+def index_archive(
+    source: SeekableBinary, *, limits: TarLimits = DEFAULT_LIMITS
+) -> tuple[tuple[TarEntry, ...], ArchiveEnd]:
+    """`index_members`, plus how the archive ended (a missing end marker hints at truncation)."""
     start = source.tell()
     end = source.seek(0, io.SEEK_END)
     source.seek(start)
@@ -92,4 +100,4 @@ def index_members(
                 if skip:
                     source.seek(skip, io.SEEK_CUR)
         elif isinstance(event, ArchiveEnd):
-            return tuple(entries)
+            return tuple(entries), event
