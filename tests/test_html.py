@@ -404,3 +404,26 @@ def test_every_cause_pair_renders(old: Path) -> None:
     for cause in report.causes:
         assert f"cause-{cause.code}" in checker.ids
     assert render_html(report) == page
+
+
+def test_unknown_node_kinds_are_shown_not_dropped() -> None:
+    """A tree shape this renderer does not know yet: every change still appears, linked."""
+    deep = Change("annotations", "linux/amd64/referrers/sbom", "kind", "spdx", "cyclonedx")
+    top = Change("attestation", "archive/referrers", "count", "1", "2")
+    inner = Node("referrer", "sbom", "changed", (deep,))
+    image = Node("image", "linux/amd64", "changed", children=(Node("referrers", "r", "changed",
+                                                                   children=(inner,)),))
+    extra = Node("referrers", "index", "changed", (top,))
+    tree = Node("archive", "a vs b", "changed", (), (image, extra))
+    causes = tuple(
+        CauseCount(c.cause, 1, False, CAUSES[c.cause].meaning, CAUSES[c.cause].fix, (c,))
+        for c in (deep, top)
+    )
+    summary = Summary("equivalent", {"annotations": 1, "attestation": 1}, (), 1, False)
+    report = Report(SCHEMA, SCHEMA_VERSION, summary, ("a", "b"), {}, causes, tree)
+    page = render_html(report)
+    check(page)
+    text = page.decode()
+    assert "cyclonedx" in text and "referrers › sbom › kind" in text
+    assert "archive › referrers › count" in text.split('id="x0"', 1)[1]
+    assert 'href="#i0-n0" data-filter="annotations"' in text

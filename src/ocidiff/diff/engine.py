@@ -241,6 +241,9 @@ def _layer_node(
         ("new-digest", (b.digest or b.member or "-") if b else "-"),
         ("old-diff-id", (a.diff_id or "-") if a else "-"),
         ("new-diff-id", (b.diff_id or "-") if b else "-"),
+        # stored blob sizes, from the descriptors, so presenters can draw layers to scale
+        *((("old-size", str(a.size)),) if a is not None and a.size is not None else ()),
+        *((("new-size", str(b.size)),) if b is not None and b.size is not None else ()),
     )
     if a is None or b is None:
         status = "added" if a is None else "removed"

@@ -60,7 +60,7 @@ def render_html(report: Report, limits: HtmlLimits = HtmlLimits()) -> bytes:
     trees = frozenset(spec.anchor for spec in specs)
     sections = [
         _causes_section(report, places, styles),
-        archive_section(report.tree, report.inputs, styles),
+        archive_section(report.tree, report.inputs, styles, places),
         *(image_section(i, image, places, styles, trees) for i, image in enumerate(images)),
         _files_section(specs, built.static, built.kept, styles, limits),
         _about_section(report, limits),

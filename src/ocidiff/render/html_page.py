@@ -125,12 +125,19 @@ def definition_list(pairs: Sequence[tuple[str, str]]) -> str:
     return f'<dl class="facts">{items}</dl>'
 
 
-def table(
-    caption: str, head: Sequence[str], rows: Sequence[Sequence[str]], *, cls: str = ""
-) -> str:
-    """A captioned table: plain-text headings, markup cells; rows may set a class with a leading
-    `("row-class", ...)`-free convention kept out on purpose: use `tr_class` rows instead."""
-    heads = "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One table row. Cells are markup, or (class, markup) pairs such as ("old", ...) and
+    ("new", ...) for values side by side; the first `heads` cells are row headings."""
+
+    cells: tuple[str | tuple[str, str], ...]
+    cls: str = ""  # e.g. "hl" for a row that differs
+    heads: int = 0
+
+
+def table(caption: str, columns: Sequence[str], rows: Sequence[Row], *, cls: str = "") -> str:
+    """A captioned, horizontally scrollable table with plain-text column headings."""
+    heads = "".join(f'<th scope="col">{esc(column)}</th>' for column in columns)
     body = "".join(_row(row) for row in rows)
     return (
         f'<div class="table-wrap"><table class="{esc(cls)}"><caption>{esc(caption)}</caption>'
@@ -138,9 +145,15 @@ def table(
     )
 
 
-def _row(row: Sequence[str]) -> str:
-    cells = "".join(f"<td>{cell}</td>" for cell in row)
-    return f"<tr>{cells}</tr>"
+def _row(row: Row) -> str:
+    cells = []
+    for number, cell in enumerate(row.cells):
+        cls, markup = cell if isinstance(cell, tuple) else ("", cell)
+        tag, scope = ("th", ' scope="row"') if number < row.heads else ("td", "")
+        klass = f' class="{esc(cls)}"' if cls else ""
+        cells.append(f"<{tag}{scope}{klass}>{markup}</{tag}>")
+    klass = f' class="{esc(row.cls)}"' if row.cls else ""
+    return f"<tr{klass}>{''.join(cells)}</tr>"
 
 
 def digest_code(digest: str | None) -> str:
@@ -148,3 +161,12 @@ def digest_code(digest: str | None) -> str:
     if not digest or digest == "-":
         return '<span class="none">none</span>'
     return f'<code class="dg" title="{esc(digest)}">{esc(digest)}</code>'
+
+
+def value_code(value: str | None, absent: str = "absent") -> str:
+    """A value from a report: digests short (as `digest_code`), other text as is."""
+    if value is None:
+        return f'<span class="none">{esc(absent)}</span>'
+    if value.startswith(("sha256:", "sha384:", "sha512:")):
+        return digest_code(value)
+    return f'<span class="val">{esc(value)}</span>'

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..report import Change, Node
-from .html_page import digest_code, esc
+from .html_page import esc, value_code
 
 _STATUS = {
     "equal": ("=", "equal"),
@@ -70,9 +70,10 @@ def iter_places(tree: Node) -> list[Place]:
 
 
 def changes_at(place: Place) -> list[Change]:
-    """The changes a place shows: its node's own, and for layer-like nodes every descendant's."""
-    if place.files is None:
-        return list(place.node.changes)
+    """The changes a place shows: its node's own, and for a node shown whole (a layer, the merged
+    filesystem, a kind this page does not know) every descendant's too."""
+    if place.role in ("archive", "manifest") or place.node.kind in ("config", "layers"):
+        return list(place.node.changes)  # their children are places of their own
     found: list[Change] = []
     stack = [place.node]
     while stack:
@@ -103,11 +104,7 @@ def status_mark(status: str) -> str:
 
 
 def value_mark(value: str | None) -> str:
-    if value is None:
-        return '<span class="none">absent</span>'
-    if value.startswith(("sha256:", "sha512:")):
-        return digest_code(value)
-    return f'<span class="val">{esc(value)}</span>'
+    return value_code(value)
 
 
 def notes_mark(node: Node) -> str:

@@ -15,7 +15,11 @@ from .html_places import Place, changes_at, notes_mark, status_mark, value_mark
 from .html_style import CauseStyles
 
 
-def archive_section(tree: Node, inputs: tuple[str, str], styles: CauseStyles) -> Section:
+def archive_section(
+    tree: Node, inputs: tuple[str, str], styles: CauseStyles, places: Sequence[Place] = ()
+) -> Section:
+    """Both inputs, the platforms paired, archive-level differences, and any top-level node that
+    is not an image."""
     images = [c for c in tree.children if c.kind == "image"]
     only = {c.old or c.new or "": c for c in tree.changes if c.cause == "platforms"}
     rows = [
@@ -45,6 +49,7 @@ def archive_section(tree: Node, inputs: tuple[str, str], styles: CauseStyles) ->
             else ""
         )
     )
+    body += "".join(_other_block(p, styles) for p in places if p.role == "extra")
     return Section("archive", "Archives and platforms", body)
 
 
@@ -145,8 +150,16 @@ def _child_block(index: int, place: Place, styles: CauseStyles, trees: frozenset
             "The layer boundaries differ, so files are compared on the merged filesystem."
             f"{link}</p>{notes_mark(node)}"
         )
+    return _other_block(place, styles)
+
+
+def _other_block(place: Place, styles: CauseStyles) -> str:
+    """A node kind this page does not know: its status, notes and every change below it."""
+    node = place.node
+    changes = changes_at(place)
+    strip = (place.image,) if place.image else ()
     return (
         f'<h3 id="{place.anchor}">{esc(node.kind)} {esc(node.name)}</h3>'
         f"<p>{status_mark(node.status)}</p>{notes_mark(node)}"
-        + (field_table("Differences", node.changes, (place.image,), styles) if node.changes else "")
+        + (field_table("Differences", changes, strip, styles) if changes else "")
     )

@@ -13,7 +13,16 @@ from ..oci.image import ProblemKind
 from ..verify import VerifyReport
 from .formatting import human_size
 from .html_chart import Bar, ChartRow, Part, render_layer_chart
-from .html_page import Section, definition_list, digest_code, esc, render_page
+from .html_page import (
+    Row,
+    Section,
+    definition_list,
+    digest_code,
+    esc,
+    render_page,
+    table,
+    value_code,
+)
 from .html_style import CauseStyles, style_css
 
 # What each defect means for a reader, and what to do about it.
@@ -69,59 +78,74 @@ def render_verify_html(report: VerifyReport) -> bytes:
 
 
 def _problems(report: VerifyReport, styles: CauseStyles) -> Section:
-    rows = "".join(
-        f'<tr class="hl"><td>{styles.badge(p.kind.value)}</td><td>{digest_code(p.subject)}</td>'
-        f'<td>{esc(p.message)}</td><td class="old">{esc(p.expected or "")}</td>'
-        f'<td class="new">{esc(p.actual or "")}</td><td>{esc(_ADVICE.get(p.kind, ""))}</td></tr>'
-        for p in report.problems
+    rows = []
+    for problem in report.problems:
+        claims = ""
+        if problem.expected is not None or problem.actual is not None:
+            claims = (
+                f'<div class="old">expected {value_code(problem.expected, "nothing")}</div>'
+                f'<div class="new">found {value_code(problem.actual, "nothing")}</div>'
+            )
+        cells = (
+            styles.badge(problem.kind.value),
+            value_code(problem.subject),
+            esc(problem.message) + claims,
+            esc(_ADVICE.get(problem.kind, "")),
+        )
+        rows.append(Row(cells, "hl"))
+    columns = ("problem", "blob or member", "what was found", "what to do")
+    return Section(
+        "problems", "Problems", table("Every defect found", columns, rows, cls="problems")
     )
-    body = (
-        '<div class="table-wrap"><table><caption>Every defect found</caption><thead><tr>'
-        '<th scope="col">problem</th><th scope="col">blob or member</th><th scope="col">what</th>'
-        '<th scope="col">expected</th><th scope="col">found</th><th scope="col">what to do</th>'
-        f"</tr></thead><tbody>{rows}</tbody></table></div>"
-    )
-    return Section("problems", "Problems", body)
 
 
 def _layers(report: VerifyReport, styles: CauseStyles) -> Section:
-    rows: list[ChartRow] = []
-    cells: list[str] = []
+    bars: list[ChartRow] = []
+    rows: list[Row] = []
     for layer in report.layers:
-        kinds = Counter(p.kind.value for p in layer.problems)
+        kinds = sorted(Counter(p.kind.value for p in layer.problems).items())
         status = "bad" if layer.problems else "ok"
-        rows.append(
+        bars.append(
             ChartRow(
                 f"#{layer.index}",
                 status,
                 (Bar("", layer.size),),
-                tuple(Part(styles.index(k), k, n) for k, n in sorted(kinds.items())),
+                tuple(Part(styles.index(k), k, n) for k, n in kinds),
                 f"{layer.platform}, {layer.compression}",
             )
         )
-        problems = " ".join(styles.badge(k, n) for k, n in sorted(kinds.items()))
+        problems = " ".join(styles.badge(k, n) for k, n in kinds)
         notes = "".join(f'<p class="note warn">⚠ {esc(note)}</p>' for note in layer.notes)
         mark = "✗ problems" if layer.problems else "✓ intact"
-        cells.append(
-            f'<tr class="{"hl" if layer.problems else ""}"><td>{esc(layer.platform)}</td>'
-            f'<th scope="row">{layer.index}</th><td><span class="stat s-{status}">{mark}'
-            f"</span></td><td>{digest_code(layer.digest)}</td><td>{digest_code(layer.diff_id)}"
-            f"</td><td>{esc(layer.compression)}</td><td>{esc(human_size(layer.size))}</td>"
-            f"<td>{problems}{notes}</td></tr>"
+        cells = (
+            esc(layer.index),
+            esc(layer.platform),
+            f'<span class="stat s-{status}">{mark}</span>',
+            digest_code(layer.digest),
+            digest_code(layer.diff_id),
+            esc(layer.compression),
+            esc(human_size(layer.size)),
+            problems + notes,
         )
+        rows.append(Row(cells, "hl" if layer.problems else "", heads=1))
     if not rows:
         return Section("layers", "Layers", '<p class="quiet">No layer was checked.</p>')
     chart = render_layer_chart(
-        "verify-chart", "Layer blobs by size (bytes as stored); problems are labelled.", rows
+        "verify-chart", "Layer blobs by size (bytes as stored); problems are labelled.", bars
     )
-    table = (
-        '<div class="table-wrap"><table class="layers"><caption>Every layer blob</caption>'
-        '<thead><tr><th scope="col">platform</th><th scope="col">layer</th>'
-        '<th scope="col">result</th><th scope="col">digest</th><th scope="col">diff_id</th>'
-        '<th scope="col">compression</th><th scope="col">size</th><th scope="col">problems</th>'
-        f"</tr></thead><tbody>{''.join(cells)}</tbody></table></div>"
+    columns = (
+        "layer",
+        "platform",
+        "result",
+        "digest",
+        "diff_id",
+        "compression",
+        "size",
+        "problems",
     )
-    return Section("layers", "Layers", chart + table)
+    return Section(
+        "layers", "Layers", chart + table("Every layer blob", columns, rows, cls="layers")
+    )
 
 
 def _archive(report: VerifyReport) -> Section:
