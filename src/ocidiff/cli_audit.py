@@ -22,6 +22,12 @@ class AuditFormat(enum.StrEnum):
     json = "json"
 
 
+class AuditReportFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+    html = "html"
+
+
 class ExecutorKind(enum.StrEnum):
     local = "local"
     dask = "dask"
@@ -95,8 +101,13 @@ def audit(
         ),
     ] = "name",
     output_format: Annotated[
-        AuditFormat, typer.Option("--format", help="Output format.")
-    ] = AuditFormat.text,
+        AuditReportFormat,
+        typer.Option("--format", help="Output format (html: one self-contained page)."),
+    ] = AuditReportFormat.text,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", help="Write the report to this file (default: stdout)."),
+    ] = None,
     executor: Annotated[
         ExecutorKind,
         typer.Option("--executor", help="Where layers are read: this machine, or Dask."),
@@ -122,13 +133,14 @@ def audit(
     Each unique layer is read once; a re-run reads only new releases. Exit 0 when every release
     is intact, 1 when one has problems or cannot be read, 2 on trouble.
 
-    Example: ocidiff audit releases/ --catalog releases.db; ocidiff audit 'v*.tar' --format json
+    Example: ocidiff audit releases/ --catalog releases.db; ocidiff audit 'v*.tar' --format html
+    -o audit.html
     """
     from .audit.catalog import MEMORY
     from .audit.commands import AuditRequest
     from .audit.commands import audit as run
     from .audit.run import AuditOptions
-    from .cli import _options, _progress
+    from .cli import _emit, _options, _progress
 
     options = AuditOptions(
         catalog=catalog or MEMORY,
@@ -140,7 +152,7 @@ def audit(
         data, code = run(request, _progress(quiet), _say(quiet))
     except OcidiffError as exc:
         _fail(exc)
-    _write(data)
+    _emit(data, output)
     raise typer.Exit(code)
 
 

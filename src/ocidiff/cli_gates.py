@@ -26,6 +26,13 @@ class TreeFormat(enum.StrEnum):
     markdown = "markdown"
 
 
+class VerifyTreeFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
 class PlainFormat(enum.StrEnum):
     text = "text"
     json = "json"
@@ -89,8 +96,13 @@ def verify_tree(
         bool, typer.Option("--ignore-mode", help="Do not compare permission bits.")
     ] = False,
     output_format: Annotated[
-        TreeFormat, typer.Option("--format", help="Output format.")
-    ] = TreeFormat.text,
+        VerifyTreeFormat,
+        typer.Option("--format", help="Output format (html: one self-contained page)."),
+    ] = VerifyTreeFormat.text,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", help="Write the report to this file (default: stdout)."),
+    ] = None,
     platform: Platform = None,
     quiet: Quiet = False,
 ) -> None:
@@ -114,7 +126,9 @@ def verify_tree(
         )
     except OcidiffError as exc:
         _fail(exc)
-    _write(data)
+    from .cli import _emit
+
+    _emit(data, output)
     raise typer.Exit(0 if ok else 1)
 
 

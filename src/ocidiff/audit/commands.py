@@ -11,10 +11,12 @@ from ..api import OpenOptions, open_archive, select_images
 from ..errors import InputError, UsageError
 from ..oci.model import ArchiveFormat
 from ..progress import Progress
+from ..render.html_audit import ReleaseLayers, render_audit_html
 from .analysis import LayerRecord, LayerResult
 from .catalog import Catalog, open_read_only
 from .executor import LayerTask, LocalExecutor, new_executor
 from .lint import Hazard, lint_image
+from .records import py_text, sql_text
 from .release import platform_keys
 from .render import (
     render_lint_json,
@@ -32,7 +34,7 @@ from .summary import summarize
 class AuditRequest:
     paths: tuple[str, ...]
     options: AuditOptions
-    output_format: str  # text | json
+    output_format: str  # text | json | html
     executor: str = "local"
     scheduler: str | None = None
 
@@ -43,16 +45,48 @@ def audit(
     """Exit 0 when every release is intact, 1 when one has problems or cannot be read."""
     open_options = audit_open_options(request.options.open_options)
     executor = new_executor(request.executor, request.scheduler, open_options, progress)
+    layers: list[ReleaseLayers] = []
+    sizes: dict[str, int] = {}
     try:
         with Catalog(request.options.catalog) as catalog:
             outcome = run_audit(request.paths, request.options, catalog, executor, events)
             summary = summarize(catalog.db, outcome.paths)
+            if request.output_format == "html":
+                layers, sizes = release_layers(catalog.db, outcome.paths)
     finally:
         executor.close()
     code = 0 if all(r.status == "ok" for r in summary.releases) else 1
+    if request.output_format == "html":
+        return render_audit_html(summary, layers, sizes), code
     if request.output_format == "json":
         return render_summary_json(summary), code
     return render_summary_text(summary), code
+
+
+def release_layers(
+    db: sqlite3.Connection, paths: Sequence[str]
+) -> tuple[list[ReleaseLayers], dict[str, int]]:
+    """Each release's layer digests (as `summarize` picks and orders releases) and each layer's
+    stored size, for the HTML release-by-layer matrix."""
+    wanted = {sql_text(p) for p in paths}
+    images = [
+        (image_id, py_text(name))
+        for image_id, path, name in db.execute(
+            "SELECT image_id, path, name FROM images ORDER BY position, path"
+        )
+        if not wanted or path in wanted
+    ]
+    releases = [
+        ReleaseLayers(name, tuple(str(d) for (d,) in db.execute(
+            "SELECT l.digest FROM image_layers l JOIN platforms p USING (platform_id) "
+            "WHERE p.image_id = ? AND l.digest IS NOT NULL ORDER BY p.key, l.layer_index",
+            (image_id,),
+        )))
+        for image_id, name in images
+    ]
+    sizes = {str(d): int(n) for d, n in db.execute(
+        "SELECT digest, max(size) FROM layers GROUP BY digest")}
+    return releases, sizes
 
 
 def lint(

@@ -14,6 +14,7 @@ from ..filesystem import merge_layers
 from ..inventory import Depth
 from ..oci.image import ImageArchive, ImageRef
 from ..progress import Progress
+from ..render.html_tree import render_tree_html
 from ..render.json import to_json
 from ..render.markdown import render_check_markdown, render_tree_markdown
 from . import text
@@ -73,6 +74,8 @@ def verify_tree(
         return to_json(report), report.ok
     if output_format == "markdown":
         return render_tree_markdown(report), report.ok
+    if output_format == "html":
+        return render_tree_html(report), report.ok
     return text.render_tree(report), report.ok
 
 
