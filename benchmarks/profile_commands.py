@@ -33,8 +33,17 @@ def _function(frame: str) -> str:
     return f"{match['function']} ({match['file'].split(':')[0]})"
 
 
+_WAITS = {
+    "Queue.put": "decompressor blocked on a full queue (the tar stage is behind)",
+    "Queue.get": "tar stage waiting for decompressed bytes (the decompressor is behind)",
+}
+
+
 def aggregate(raw: str) -> tuple[int, Counter[str], Counter[str], Counter[str]]:
-    """(samples, own, inclusive, per thread) from py-spy's raw (collapsed stack) output."""
+    """(samples, own, inclusive, per thread or wait) from py-spy's raw (collapsed stack) output.
+
+    Threads parked in the two-stage queue still show up as samples; which side waits says
+    which stage is the bottleneck, so those are counted separately too."""
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     threads: Counter[str] = Counter()
@@ -53,6 +62,10 @@ def aggregate(raw: str) -> tuple[int, Counter[str], Counter[str], Counter[str]]:
         # Name threads by where they run: the innermost frame below the thread bootstrap.
         label = next((f for f in frames if "ocidiff" in f or "concurrent" in f), frames[0])
         threads[f"{thread.split(' ')[0]} {_function(label)}"] += count
+        for frame in frames:
+            name = _function(frame).split(" ")[0]
+            if name in _WAITS and frames[-1].startswith(("Condition.wait", "wait ")):
+                threads[f"waiting: {_WAITS[name]}"] += count
         own[_function(frames[-1])] += count
         for name in {_function(f) for f in frames}:
             inclusive[name] += count
@@ -115,7 +128,7 @@ def main() -> int:
             lines += [f"## `ocidiff {_shown(argv[3:])}`: {what} ({total} samples)", ""]
             lines += _table("own time", own, total, args.top)
             lines += _table("inclusive time", inclusive, total, args.top)
-            lines += _table("by thread (where it runs)", threads, total, 6)
+            lines += _table("by thread (where it runs), and queue waits", threads, total, 8)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     target = args.results_dir / f"profile-{label}.md"
     target.write_text("\n".join(lines))

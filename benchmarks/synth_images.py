@@ -203,7 +203,7 @@ def _layer_jobs() -> list[tuple[int, content.Variant, tuple[str, ...]]]:
 def ensure_image_set(work: Path, size: int, label: str,
                      log: Callable[[str], None] = print) -> ImageSet:
     """The image set for `size` bytes per image, generated into work/images-<label> if needed."""
-    folder = work / f"images-{label}"
+    folder = work.resolve() / f"images-{label}"  # absolute: set.json is read from anywhere
     stamp = folder / "set.json"
     cached = read_set(stamp, _fingerprint(size))
     if cached is not None:

@@ -35,6 +35,7 @@ from .diff.engine import EngineOptions, Side, diff_image, layers_to_read
 from .diff.entries import ContentExplainer
 from .errors import (
     DigestMismatchError,
+    ImageFormatError,
     InputError,
     LimitExceededError,
     OcidiffError,
@@ -54,7 +55,7 @@ from .inventory import (
 )
 from .oci.image import ImageArchive, ImageRef, LayerRef, Problem, ProblemKind
 from .oci.layout import resolve_archive
-from .oci.model import Platform
+from .oci.model import ArchiveFormat, Platform
 from .oci.parse import JsonLimits
 from .progress import Progress, SilentProgress
 from .report import Change, Report
@@ -182,8 +183,11 @@ def _open_stream(
     try:
         data = raw
         while data:
-            bounded.compressed += len(data)
-            decoder.feed(data, sink)
+            # In slices, each counted first, as the layer pump does: see BlobStage._decode.
+            for start in range(0, len(data), 64 << 10):
+                piece = data[start : start + (64 << 10)]
+                bounded.compressed += len(piece)
+                decoder.feed(piece, sink)
             data = handle.read(1 << 20)
         decoder.finish(sink)
         scan.finish()
@@ -355,7 +359,7 @@ def pump_member(
     """Inventory one blob of an archive in one streaming pass."""
     failure = opened.failed.get(_norm(member))
     if failure is not None:
-        raise failure
+        raise failure.located(file=opened.source.name, member=member)
     pre = opened.prepumped.get(_norm(member))
     if pre is not None:
         if options.depth is Depth.INVENTORY and pre.entries is None and pre.is_tar:
@@ -471,25 +475,15 @@ def verify_archive(
 ) -> VerifyReport:
     """Check every blob's digest and size, every diff_id and media type, every reference."""
     archive = opened.archive
+    require_image_archive(opened)
     images = select_images(archive, platform) if platform else archive.images
     digest_options = replace(options, depth=Depth.DIGESTS)
-    extra: list[Problem] = []
+    extra: list[Problem] = missing_layers(images)
     work: dict[str, tuple[str, LayerRef]] = {}
     for image in images:
         for layer in image.layers:
-            if layer.member is None:
-                if not (layer.media_type or "").count("nondistributable") and not (
-                    layer.media_type or ""
-                ).count("foreign"):
-                    extra.append(
-                        Problem(
-                            ProblemKind.MISSING_BLOB,
-                            layer.digest or "?",
-                            f"layer #{layer.index} of {image.platform} is missing",
-                        )
-                    )
-                continue
-            work.setdefault(_norm(layer.member), (str(image.platform), layer))
+            if layer.member is not None:
+                work.setdefault(_norm(layer.member), (str(image.platform), layer))
     others = [
         m.path
         for m in opened.source.members()
@@ -509,6 +503,36 @@ def verify_archive(
         else:
             extra.extend(_named_blob_check(member, outcome))
     return summarize(archive, verdicts, extra, len(outcomes))
+
+
+def require_image_archive(opened: OpenedArchive) -> None:
+    """Refuse a tar that is no image archive at all: with nothing to check against, an empty
+    or foreign tar must not pass for an intact image, nor for one without images."""
+    if opened.archive.format is ArchiveFormat.LAYER_TAR:
+        raise ImageFormatError(
+            "not an image archive: no index.json, manifest.json or repositories",
+            file=opened.source.name,
+            hint="ocidiff ls lists a bare layer",
+        )
+
+
+def missing_layers(images: Sequence[ImageRef]) -> list[Problem]:
+    """Layers an image names that the archive lacks (foreign and non-distributable layers
+    are absent by design)."""
+    problems = []
+    for image in images:
+        for layer in image.layers:
+            media_type = layer.media_type or ""
+            absent_by_design = "nondistributable" in media_type or "foreign" in media_type
+            if layer.member is None and not absent_by_design:
+                problems.append(
+                    Problem(
+                        ProblemKind.MISSING_BLOB,
+                        layer.digest or "?",
+                        f"layer #{layer.index} of {image.platform} is missing",
+                    )
+                )
+    return problems
 
 
 def _pump_or_fail(
@@ -704,6 +728,8 @@ def diff_archives(
     )
     open_options = replace(open_options, pump=pump_options, stream_depth=Depth.INVENTORY)
     with opened_archive(path_a, open_options) as old, opened_archive(path_b, open_options) as new:
+        require_image_archive(old)
+        require_image_archive(new)
         identical = _files_identical(path_a, path_b)
         images_old = (
             select_images(old.archive, options.platform) if options.platform else old.archive.images
@@ -735,6 +761,7 @@ def diff_archives(
     engine_options = EngineOptions(exclude=options.exclude)
     nodes = [diff_image(a, b, sides, engine_options, explain) for a, b in pairs]
     archive_level = archive_changes(old.archive, new.archive)
+    archive_level.extend(_damage_changes(old, new, strict=options.strict))
     for image in only_old:
         archive_level.append(
             Change(
@@ -776,6 +803,33 @@ def diff_archives(
         nodes,
         ReportOptions(options.ignore, options.max_examples, echo),
     )
+
+
+def _damage_changes(old: OpenedArchive, new: OpenedArchive, *, strict: bool) -> list[Change]:
+    """What resolving each archive found damaged (a document that fails its digest, a missing
+    blob, a cut-off archive): the comparison goes on, marked incomplete, unless `strict`."""
+    changes: list[Change] = []
+    for side, opened in (("old", old), ("new", new)):
+        problems = [*opened.archive.problems, *missing_layers(opened.archive.images)]
+        for problem in problems:
+            if strict:
+                raise InputError(
+                    f"{problem.kind.value}: {problem.message}",
+                    file=opened.source.name,
+                    blob=problem.subject,
+                    hint="ocidiff verify lists every defect",
+                )
+            changes.append(
+                Change(
+                    "incomplete",
+                    f"archive/{side}",
+                    problem.kind.value,
+                    None,
+                    None,
+                    f"{problem.subject}: {problem.message}",
+                )
+            )
+    return changes
 
 
 def _unique_jobs(jobs: list[LayerJob]) -> list[LayerJob]:

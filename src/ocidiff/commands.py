@@ -17,7 +17,7 @@ from .api import (
     select_images,
     verify_archive,
 )
-from .errors import OcidiffError, UsageError
+from .errors import MissingBlobError, OcidiffError, UsageError
 from .filesystem import merge_layers
 from .inventory import Depth, LayerInventory
 from .oci.model import ArchiveFormat
@@ -116,9 +116,13 @@ def list_entries(
             if not 0 <= layer < len(layers):
                 raise UsageError(f"no layer {layer}; the image has {len(layers)}", file=path)
             layers = (layers[layer],)
-        missing = [ref.index for ref in layers if ref.member is None]
+        missing = [ref for ref in layers if ref.member is None]
         if missing:
-            raise UsageError(f"layer(s) {missing} are not in the archive", file=path)
+            raise MissingBlobError(
+                f"layer(s) {[ref.index for ref in missing]} are not in the archive",
+                file=path,
+                blob=missing[0].digest,
+            )
         jobs = [LayerJob(opened, ref.member or "", ref.digest or "") for ref in layers]
         inventories = pump_many(jobs, opts.pump, progress)
         for ref, inventory in zip(layers, inventories, strict=True):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .compression import Compression, CompressionInfo, Sink, looks_like_tar, new_decoder, sniff
-from .errors import LimitExceededError
+from .errors import CompressionError, LimitExceededError
 from .source import normalize_member_path
 from .tar.events import (
     ArchiveEnd,
@@ -65,6 +65,7 @@ class PumpOptions:
 
 
 _RATIO_GRACE = 64 << 20
+_RATIO_SLICE = 64 << 10  # compressed bytes decoded between two looks at the ratio
 
 
 def tar_limits(options: PumpOptions) -> TarLimits:
@@ -168,6 +169,7 @@ class BlobStage:
         self._on_kind = on_kind
         self._sha = hashlib.sha256()
         self.size = 0
+        self.consumed = 0  # stored bytes handed to the decoder: what the ratio limit divides by
         self._pending = bytearray()
         self._decoder: Any = None
         self.kind = Compression.NONE
@@ -176,11 +178,28 @@ class BlobStage:
         self._sha.update(data)
         self.size += len(data)
         if self._decoder is not None:
-            self._decoder.feed(data, self._sink)
+            self._decode(data)
             return
         self._pending += data
         if len(self._pending) >= _SNIFF_BYTES:
             self._start()
+
+    def _decode(self, data: bytes | memoryview) -> None:
+        if self.kind is Compression.NONE:
+            self.consumed += len(data)
+            self._decoder.feed(data, self._sink)
+            return
+        # Compressed input goes in slices, each counted before it is expanded: the ratio limit
+        # then stops a bomb after about 64 MiB of output, not after all one read expands to.
+        view = memoryview(data)
+        for start in range(0, len(view), _RATIO_SLICE):
+            piece = view[start : start + _RATIO_SLICE]
+            offset = self.consumed
+            self.consumed += len(piece)
+            try:
+                self._decoder.feed(piece, self._sink)
+            except CompressionError as exc:  # damage lies in this slice of the stored blob
+                raise exc.located(offset=offset) from None
 
     def _start(self) -> None:
         self.kind = sniff(bytes(self._pending[:16]))
@@ -189,12 +208,15 @@ class BlobStage:
         self._decoder = new_decoder(self.kind, max_zstd_window=self._options.max_zstd_window)
         pending, self._pending = bytes(self._pending), bytearray()
         if pending:
-            self._decoder.feed(pending, self._sink)
+            self._decode(pending)
 
     def finish(self) -> BlobFacts:
         if self._decoder is None:
             self._start()
-        info: CompressionInfo = self._decoder.finish(self._sink)
+        try:
+            info: CompressionInfo = self._decoder.finish(self._sink)
+        except CompressionError as exc:  # a stream cut short: it ends at the blob's end
+            raise exc.located(offset=self.size) from None
         return BlobFacts("sha256:" + self._sha.hexdigest(), self.size, info)
 
 
@@ -443,7 +465,7 @@ def new_stages(
 ) -> tuple[BlobStage, TarStage]:
     """Both stages wired for one blob; `sink_to_tar` decides how pieces travel between them."""
     holder: list[BlobStage] = []
-    tar = TarStage(options, compressed_size=lambda: holder[0].size)
+    tar = TarStage(options, compressed_size=lambda: holder[0].consumed)
 
     def on_kind(kind: Compression) -> None:
         if kind is Compression.NONE:

@@ -52,6 +52,11 @@ class ArchiveSource(Protocol):
 
     def members(self) -> tuple[Member, ...]: ...
 
+    def locate(self, path: str) -> Member:
+        """The regular-file member `path` names, links followed; raises like `open` would
+        for a missing member, a link out of the archive or a loop, without reading data."""
+        ...
+
     def open(self, path: str) -> BinaryIO: ...
 
     def close(self) -> None: ...
@@ -172,6 +177,9 @@ class TarballSource:
     def members(self) -> tuple[Member, ...]:
         return self._members
 
+    def locate(self, path: str) -> Member:
+        return self._table.resolve(path)
+
     def open(self, path: str) -> BinaryIO:
         member = self._table.resolve(path)
         if member.data_offset + member.size > self._file_size:
@@ -256,6 +264,9 @@ class DirectorySource:
     def members(self) -> tuple[Member, ...]:
         return self._members
 
+    def locate(self, path: str) -> Member:
+        return self._table.resolve(path)
+
     def open(self, path: str) -> BinaryIO:
         member = self._table.resolve(path)
         return open(self._root / member.path, "rb")
@@ -286,6 +297,9 @@ class MemorySource:
 
     def members(self) -> tuple[Member, ...]:
         return self._members
+
+    def locate(self, path: str) -> Member:
+        return self._table.resolve(path)
 
     def open(self, path: str) -> BinaryIO:
         member = self._table.resolve(path)

@@ -6,17 +6,30 @@ is a bug. Valid archives must also give the same events in any chunking.
 
 from __future__ import annotations
 
+import io
 import itertools
+import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ocidiff.errors import OcidiffError
-from ocidiff.tar import NEED_DATA, ArchiveEnd, EntryData, TarLimits, TarParser
+from ocidiff.tar import (
+    HOLE_PIECE,
+    NEED_DATA,
+    ArchiveEnd,
+    EntryData,
+    EntryEnd,
+    EntryHeader,
+    TarEntry,
+    TarLimits,
+    TarParser,
+    index_members,
+)
 
 from .harness import chunks_of, drain, parse
 from .samples import built_archives
-from .tarbuild import base256, end, header, member, octal, pax_header
+from .tarbuild import base256, end, header, member, octal, old_gnu_sparse, pax_header, pax_sparse
 
 # Small limits keep hostile sparse sizes from expanding into minutes of zeros.
 LIMITS = TarLimits(max_member_size=1 << 22, max_pax_record=1 << 16, max_long_name=1 << 12)
@@ -27,11 +40,14 @@ SEEDS.append(
     + member(b"b", b"yyy")
     + end()
 )
+# OCIDIFF_FUZZ_EXAMPLES=N: N fresh random examples per test instead of the fixed 150.
+_EXAMPLES = os.environ.get("OCIDIFF_FUZZ_EXAMPLES")
 FUZZ = settings(
-    max_examples=150,
+    max_examples=int(_EXAMPLES) if _EXAMPLES else 150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    derandomize=True,
+    derandomize=not _EXAMPLES,
+    database=None,
 )
 
 
@@ -155,3 +171,77 @@ def test_mutated_archives(data: bytes, sizes: list[int]) -> None:
 def test_valid_archives_in_any_chunking(seed: bytes, sizes: list[int]) -> None:
     expected = parse(seed)
     assert drain(TarParser(), chunks_of(seed, itertools.cycle(sizes))) == expected
+
+
+# -- the seekable reader, sparse claims ---------------------------------------------------------
+
+
+def streamed_or_error(data: bytes) -> list[TarEntry] | str:
+    """Every member as the streaming parser reads them, or the name of the error class."""
+    parser = TarParser(LIMITS)
+    parser.feed(data)
+    parser.end_of_input()
+    entries: list[TarEntry] = []
+    try:
+        for _ in range(4 * len(data) + 10_000):
+            event = parser.next_event()
+            if isinstance(event, EntryHeader):
+                entries.append(event.entry)
+            elif isinstance(event, ArchiveEnd):
+                return entries
+    except OcidiffError as error:
+        return type(error).__name__
+    raise AssertionError("the parser did not finish")
+
+
+@FUZZ
+@given(data=mutated())
+def test_seeking_index_agrees_with_streaming(data: bytes) -> None:
+    """`index_members` seeks over member data instead of reading it: on damaged input it must
+    fail exactly when a full read fails, and list the same members when it succeeds."""
+    streamed = streamed_or_error(data)
+    try:
+        indexed: list[TarEntry] | str = list(index_members(io.BytesIO(data), limits=LIMITS))
+    except OcidiffError as error:
+        indexed = type(error).__name__
+    assert indexed == streamed
+
+
+@FUZZ
+@given(
+    regions=st.lists(
+        st.tuples(st.integers(0, 2**62), st.integers(0, 3000)), min_size=0, max_size=30
+    ),
+    real_size=st.one_of(st.integers(0, 1 << 24), st.integers(0, 2**80)),
+    encoding=st.sampled_from(["old", "0.0", "0.1", "1.0"]),
+)
+def test_sparse_claims_are_bounded(
+    regions: list[tuple[int, int]], real_size: int, encoding: str
+) -> None:
+    """Any sparse map and claimed size: a limit or a map error, or content of exactly the
+    claimed size, emitted in bounded pieces, without reading past what is stored."""
+    regions = sorted(regions)
+    stored = b"".join(bytes([65 + i % 26]) * length for i, (_, length) in enumerate(regions))
+    if encoding == "old":
+        if real_size >= 8**11 * 8:  # beyond what the 12-byte field holds in octal or base-256
+            real_size %= 8**11
+        archive = old_gnu_sparse(b"s", regions, real_size, stored) + end()
+    else:
+        archive = pax_sparse(encoding, b"s", regions, real_size, stored) + end()
+    parser = TarParser(LIMITS)
+    parser.feed(archive)
+    parser.end_of_input()
+    emitted = 0
+    try:
+        for _ in range(LIMITS.max_member_size // HOLE_PIECE + 10_000):
+            event = parser.next_event()
+            if isinstance(event, EntryData):
+                assert 0 < len(event.data) <= HOLE_PIECE
+                emitted += len(event.data)
+            elif isinstance(event, EntryEnd):
+                assert emitted == event.entry.size <= LIMITS.max_member_size
+            elif isinstance(event, ArchiveEnd):
+                return
+        raise AssertionError("the parser did not finish")
+    except OcidiffError as error:
+        assert error.message[0].islower()

@@ -122,6 +122,17 @@ class _Resolver:
                 )
             )
 
+    def check_usable(self, path: str, subject: str) -> None:
+        """Record a problem when the member holding a blob cannot be read (a link out of the
+        archive or in a loop, a directory): resolution goes on, so verify lists it and diff
+        marks the comparison incomplete; reading the layer raises the same error."""
+        try:
+            self.source.locate(path)
+        except OcidiffError as exc:
+            self.problems.append(
+                Problem(ProblemKind.UNREADABLE, subject, f"{path}: {exc.message}")
+            )
+
     def json_of(self, data: bytes, what: str) -> Any:
         return load_json(data, what=what, limits=self.limits)
 
@@ -158,6 +169,16 @@ class _Resolver:
                 raise ImageFormatError("index refers to itself (a cycle)", blob=descriptor.digest)
             data = self.read_blob(descriptor)
             if data is None:
+                if depth == 0:
+                    # Blobs deeper down may be absent by design (a single-platform export of a
+                    # multi-platform index); what index.json itself lists must be there.
+                    self.problems.append(
+                        Problem(
+                            ProblemKind.MISSING_BLOB,
+                            descriptor.digest,
+                            "the manifest index.json lists is missing",
+                        )
+                    )
                 continue
             what = f"blob {descriptor.digest}"
             document = self.json_of(data, what)
@@ -224,6 +245,9 @@ class _Resolver:
             what=f"config {manifest.config.digest}",
         )
         layers = _layer_refs(manifest.layers, config, self.paths)
+        for ref in layers:
+            if ref.member is not None:
+                self.check_usable(ref.member, ref.digest or ref.member)
         self.check_layer_count(config, len(manifest.layers), manifest.config.digest)
         platform = descriptor.platform or config.platform
         return ImageRef(
@@ -266,7 +290,7 @@ class _Resolver:
                 raise ImageFormatError(
                     "manifest.json: expected an object", member="manifest.json", pointer=pointer
                 )
-            names = tuple(t for t in (item.get("RepoTags") or ()) if isinstance(t, str))
+            names = _strings(item.get("RepoTags"))
             config_path = item.get("Config")
             layer_paths = item.get("Layers") or []
             if (
@@ -306,6 +330,8 @@ class _Resolver:
             present = path in self.paths
             if not present:
                 self.problems.append(Problem(ProblemKind.MISSING_BLOB, path, "layer is missing"))
+            else:
+                self.check_usable(path, path)
             layers.append(
                 LayerRef(
                     i,
@@ -363,8 +389,11 @@ class _Resolver:
         layers = []
         history = []
         for i, (image_id, document) in enumerate(chain):
-            runtime = document.get("container_config") or {}
-            created_by = " ".join(runtime.get("Cmd") or []) if isinstance(runtime, dict) else None
+            runtime = document.get("container_config")
+            command = runtime.get("Cmd") if isinstance(runtime, dict) else None
+            words = command if isinstance(command, list) else []
+            # Untrusted JSON: only a list of strings is a command line.
+            created_by = " ".join(w for w in words if isinstance(w, str))
             entry = HistoryEntry(
                 _str(document.get("created")),
                 created_by or None,
@@ -486,13 +515,11 @@ def _attach_repo_tags(resolver: _Resolver) -> None:
     by_config: dict[str, tuple[str, ...]] = {}
     for item in document:
         if isinstance(item, dict) and isinstance(item.get("Config"), str):
-            tags = tuple(t for t in (item.get("RepoTags") or ()) if isinstance(t, str))
+            tags = _strings(item.get("RepoTags"))
             digest = _named_digest(item["Config"])
             if digest:
                 by_config[digest] = tags
-            for path in item.get("Layers") or ():
-                if isinstance(path, str):
-                    resolver.referenced.add(path)
+            resolver.referenced.update(_strings(item.get("Layers")))
     images = []
     for image in resolver.images:
         extra = by_config.get(image.config_digest or "", ())
@@ -656,6 +683,11 @@ def _producers(
         elif any(m.uid != 0 for m in members):
             hints.append("re-tarred layout (not the original exporter)")
     return tuple(dict.fromkeys(hints))
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """The strings of a JSON array; nothing from any other value (untrusted documents)."""
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
 
 def _str(value: Any) -> str | None:

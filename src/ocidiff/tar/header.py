@@ -62,6 +62,10 @@ _OCTAL_DIGITS = b"01234567"
 _OCTAL_FIELD_BYTES = b"01234567 \x00"
 _HIGH_BYTES = bytes(range(128, 256))
 _CHKSUM_AS_SPACES = 8 * 0x20
+# Times are kept in nanoseconds that must fit a 64-bit JSON integer (signed below zero,
+# unsigned above): 1677 to 2554.
+MIN_SECONDS = -(1 << 63) // 1_000_000_000 + 1
+MAX_SECONDS = ((1 << 64) - 1) // 1_000_000_000
 
 
 class RawHeader(NamedTuple):
@@ -216,6 +220,13 @@ def parse_header(block: bytes, offset: int) -> RawHeader:
     if size < 0:
         raise TarError(
             f"negative member size {size}",
+            offset=offset,
+            member=name.decode("utf-8", "surrogateescape"),
+        )
+    if not MIN_SECONDS <= mtime <= MAX_SECONDS:
+        # GNU base-256 fits 2**95 in the field; times are kept in 64-bit nanoseconds.
+        raise TarError(
+            f"mtime {mtime} is out of range",
             offset=offset,
             member=name.decode("utf-8", "surrogateescape"),
         )

@@ -18,6 +18,8 @@ from ocidiff.errors import TarError, UnsupportedError
 PaxRecord = tuple[str, bytes]
 
 _MAX_LENGTH_DIGITS = 20  # a record longer than 10**20 bytes cannot fit any size limit
+_MAX_INT64 = (1 << 63) - 1
+_MAX_UINT64 = (1 << 64) - 1
 _NS_PER_SECOND = 1_000_000_000
 _SCHILY_XATTR = "SCHILY.xattr."
 _LIBARCHIVE_XATTR = "LIBARCHIVE.xattr."
@@ -83,12 +85,18 @@ def parse_pax_time(value: bytes) -> int | None:
     if len(whole) > _MAX_LENGTH_DIGITS:  # beyond any real time, and int() caps decimal digits
         return None
     nanoseconds = int(whole) * _NS_PER_SECOND + int((fraction[:9] or b"0").ljust(9, b"0"))
+    if nanoseconds > (_MAX_INT64 if negative else _MAX_UINT64):  # as header.MAX_SECONDS
+        return None
     return -nanoseconds if negative else nanoseconds
 
 
 def parse_pax_decimal(value: bytes) -> int | None:
-    """A non-negative decimal pax value (size, uid, gid, sparse numbers), or None if invalid."""
-    return int(value) if value.isdigit() and len(value) <= _MAX_LENGTH_DIGITS else None
+    """A non-negative decimal pax value (size, uid, gid, sparse numbers) that fits a signed
+    64-bit integer, or None if invalid."""
+    if not value.isdigit() or len(value) > _MAX_LENGTH_DIGITS:
+        return None
+    number = int(value)
+    return number if number <= _MAX_INT64 else None
 
 
 def decode_xattr(
