@@ -221,3 +221,16 @@ def test_cli_cache_commands(tmp_path: Path) -> None:
     pruned = runner.invoke(app, ["cache", "prune", "--cache-dir", str(tmp_path), "--all"])
     assert pruned.exit_code == 0 and "removed" in pruned.stdout
     assert LayerCache(tmp_path).stats().entries == 0
+
+
+def test_capture_budget_is_shared_among_the_layers_read(tmp_path: Path) -> None:
+    """Memory for the content explainers is bounded per diff: each layer read gets an equal share
+    of `capture_total` (at least `capture_max`), and the cache key records the share."""
+    options = OpenOptions(cache=LayerCache(tmp_path))
+    old, new = str(REAL_BUILT / "srcchange-a.tar"), str(REAL_BUILT / "srcchange-b.tar")
+    diff_archives(old, new, DiffOptions(capture_max=1000, capture_total=6000), options)
+    names = sorted(p.name for p in tmp_path.rglob("*.inv"))
+    assert len(names) == 2  # one differing layer per side
+    assert all(name.endswith("-k1000-b3000.inv") for name in names), names
+    diff_archives(old, new, DiffOptions(capture_max=1000, capture_total=100), options)
+    assert len(list(tmp_path.rglob("*-k1000-b1000.inv"))) == 2  # never below capture_max

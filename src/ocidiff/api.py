@@ -712,6 +712,9 @@ class DiffOptions:
     platform: str | None = None
     max_examples: int = 3
     capture_max: int = 1 << 20
+    # Bytes of small files kept for the content explainers, over all layers read: memory stays
+    # bounded however many layers differ (each layer gets an equal share, capped per layer).
+    capture_total: int = 96 << 20
     strict: bool = False  # a layer that cannot be read (or fails its digest) is fatal
 
 
@@ -743,8 +746,12 @@ def diff_archives(
             LayerJob(new, m, m) for p in plan for m in p[1]
         ]
         unique = _unique_jobs(jobs)
+        share = max(options.capture_max, options.capture_total // max(1, len(unique)))
+        read_options = replace(
+            pump_options, capture_budget=min(pump_options.capture_budget, share)
+        )
         outcomes = map_parallel(
-            lambda job: _pump_or_fail(job.opened, job.member, pump_options, progress), unique
+            lambda job: _pump_or_fail(job.opened, job.member, read_options, progress), unique
         )
         by_side: dict[int, dict[str, LayerInventory | tuple[OcidiffError, str, int]]] = {}
         for job, outcome in zip(unique, outcomes, strict=True):
