@@ -24,7 +24,7 @@ SECONDS = int(os.environ.get("OCIDIFF_FUZZ_SECONDS", "0"))
 @pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="needs the fuzz extra")
 def test_bounded_atheris_run(tmp_path: Path) -> None:
     command = [sys.executable, str(REPO / "scripts" / "fuzz.py"), "all", "--work", str(tmp_path),
-               "--budget", str(SECONDS), "-timeout=30", "-rss_limit_mb=2048"]  # fmt: skip
+               "--budget", str(SECONDS), "-timeout=30", "-rss_limit_mb=2048"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=SECONDS + 600)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "0 crash(es)" in result.stdout, result.stdout

@@ -17,7 +17,7 @@ from .hostile.fuzzkit import FUZZ, exercise, json_values, memory_archive
 
 IDS = [f"{i + 1:064x}" for i in range(4)]
 LINK_TARGETS = ["../../etc/passwd", "/etc/passwd", f"../{IDS[1]}/layer.tar", "layer.tar",
-                f"../{IDS[0]}/layer.tar", "..", ""]  # fmt: skip
+                f"../{IDS[0]}/layer.tar", "..", ""]
 
 
 def small_layer(seed: int) -> bytes:
@@ -42,7 +42,7 @@ def manifests(draw: st.DrawFn) -> object:
                                      json_values)),
             "RepoTags": draw(st.one_of(st.just(["a:1"]), json_values)),
             "Layers": draw(st.one_of(st.just(layers), json_values)),
-        }  # fmt: skip
+        }
         items.append(item)
     return items
 
@@ -53,7 +53,7 @@ def configs(draw: st.DrawFn) -> bytes:
         return draw(st.binary(max_size=60))
     diff_ids = draw(st.lists(st.sampled_from(["sha256:" + i for i in IDS] + ["x", 1]), max_size=3))
     return json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"diff_ids": diff_ids},
-                       "history": draw(st.one_of(st.just([]), json_values))}).encode()  # fmt: skip
+                       "history": draw(st.one_of(st.just([]), json_values))}).encode()
 
 
 @FUZZ
@@ -64,7 +64,7 @@ def configs(draw: st.DrawFn) -> bytes:
                     max_size=len(IDS)),
     links=st.lists(st.tuples(st.integers(0, len(IDS) - 1), st.sampled_from(LINK_TARGETS)),
                    max_size=3),
-)  # fmt: skip
+)
 def test_docker_archives(
     manifest: object, config: bytes, layers: list[int | bytes], links: list[tuple[int, str]]
 ) -> None:
@@ -92,7 +92,7 @@ def test_docker_archives(
     runtime=st.one_of(st.just({"Cmd": ["sh"]}), st.fixed_dictionaries({"Cmd": json_values}),
                       json_values),
     created=st.one_of(st.just("2024-01-01T00:00:00Z"), json_values),
-)  # fmt: skip
+)
 def test_pre110_chains(
     parents: list[object],
     repositories: object,
@@ -107,7 +107,7 @@ def test_pre110_chains(
         files.append(("repositories", json.dumps(repositories).encode()))
     for name, parent, layer in zip(IDS, parents, layers, strict=True):
         document = {"id": name, "parent": parent, "os": "linux", "architecture": "amd64",
-                    "container_config": runtime, "created": created, "config": runtime}  # fmt: skip
+                    "container_config": runtime, "created": created, "config": runtime}
         files.append((f"{name}/json", json.dumps(document).encode()))
         files.append((f"{name}/VERSION", b"1.0"))
         files.append((f"{name}/layer.tar", small_layer(layer) if isinstance(layer, int) else layer))

@@ -93,7 +93,7 @@ def test_damaged_tars_in_valid_compression(data: st.DataObject) -> None:
     magic=st.sampled_from([b"\x1f\x8b\x08\x00", b"\x28\xb5\x2f\xfd", b"\x50\x2a\x4d\x18",
                            b"BZh9", b"\xfd7zXZ\x00"]),
     rest=st.binary(max_size=300),
-)  # fmt: skip
+)
 def test_decoders_on_junk_after_magic(magic: bytes, rest: bytes) -> None:
     total = 0
 

@@ -63,7 +63,7 @@ def descriptors(draw: st.DrawFn) -> object:
                      "architecture": st.sampled_from(["amd64", "unknown"])}
                 ),
             )
-        )  # fmt: skip
+        )
     if draw(st.booleans()):
         strings = st.dictionaries(st.text(max_size=5), st.text(max_size=5))
         value["annotations"] = draw(st.one_of(json_values, strings))
@@ -78,7 +78,7 @@ def documents(draw: st.DrawFn) -> object:
         return {"schemaVersion": 2, "mediaType": MEDIA_TYPES[0], "manifests": manifests}
     if kind == "manifest":
         return {"schemaVersion": 2, "mediaType": MEDIA_TYPES[1], "config": draw(descriptors()),
-                "layers": draw(st.lists(descriptors(), max_size=3))}  # fmt: skip
+                "layers": draw(st.lists(descriptors(), max_size=3))}
     if kind == "config":
         return {
             "architecture": draw(st.sampled_from(["amd64", 7, None])),
@@ -88,7 +88,7 @@ def documents(draw: st.DrawFn) -> object:
             "history": draw(st.one_of(st.lists(json_values, max_size=2), json_values)),
             "config": draw(st.one_of(json_values, st.fixed_dictionaries(
                 {"Env": st.lists(st.text(max_size=5), max_size=2)}))),
-        }  # fmt: skip
+        }
     return draw(json_values)
 
 
@@ -129,7 +129,7 @@ def blob_graphs(draw: st.DrawFn) -> list[tuple[str, bytes] | None]:
     references, sizes and presence perturbed."""
     roles = draw(st.one_of(st.just(CANONICAL), st.lists(
         st.sampled_from(["index", "manifest", "config", "layer", "junk"]),
-        min_size=len(NAMES), max_size=len(NAMES))))  # fmt: skip
+        min_size=len(NAMES), max_size=len(NAMES))))
     refs = st.integers(0, len(NAMES) - 1)
     out: list[tuple[str, bytes] | None] = []
     for position, role in enumerate(roles):
@@ -139,21 +139,21 @@ def blob_graphs(draw: st.DrawFn) -> list[tuple[str, bytes] | None]:
         document: object
         if role == "index":
             document = {"manifests": [_descriptor(draw(st.sampled_from(MEDIA_TYPES)), draw(refs))
-                                      for _ in range(draw(st.integers(0, 2)))]}  # fmt: skip
+                                      for _ in range(draw(st.integers(0, 2)))]}
         elif role == "manifest":
             document = {
                 "mediaType": MEDIA_TYPES[1],
                 "config": _descriptor(MEDIA_TYPES[2], draw(st.just(1) | refs)),
                 "layers": [_descriptor(draw(st.sampled_from(MEDIA_TYPES[3:6])), draw(refs))
                            for _ in range(draw(st.integers(0, 3)))],
-            }  # fmt: skip
+            }
         elif role == "config":
             document = {"architecture": "amd64", "os": "linux",
                         "rootfs": {"diff_ids": draw(st.lists(st.sampled_from(NAMES), max_size=3))},
-                        "history": draw(st.one_of(st.just([]), json_values))}  # fmt: skip
+                        "history": draw(st.one_of(st.just([]), json_values))}
         elif role == "layer":
             out.append((NAMES[position], small_layer(position) if draw(st.booleans()) else
-                        draw(st.binary(max_size=600))))  # fmt: skip
+                        draw(st.binary(max_size=600))))
             continue
         else:
             document = draw(documents())
@@ -186,11 +186,11 @@ def test_oci_layouts_of_lying_blobs(
     target=st.sampled_from(["../../etc/passwd", "/etc/passwd", "index.json", "loop",
                             "blobs/sha256/" + NAMES[0].split(":")[1], ""]),
     linked=st.sampled_from(["index.json", "blobs/sha256/" + NAMES[0].split(":")[1], "loop"]),
-)  # fmt: skip
+)
 def test_oci_layout_links(target: str, linked: str) -> None:
     """Symlinked members pointing out of the archive, at themselves, or at each other."""
     index = {"schemaVersion": 2, "manifests": [
-        {"mediaType": MEDIA_TYPES[1], "digest": NAMES[0], "size": 10}]}  # fmt: skip
+        {"mediaType": MEDIA_TYPES[1], "digest": NAMES[0], "size": 10}]}
     files = [("oci-layout", b"{}"), ("index.json", json.dumps(index).encode())]
     files = [(path, data) for path, data in files if path != linked]
     exercise(memory_archive(files, [(linked, target), ("loop", linked)]))

@@ -94,7 +94,7 @@ def nested_indexes(depth: int) -> list[OuterMember]:
         target = descriptor(MT_INDEX, nested)
     members = [m for m in image.members() if m.name != b"index.json"]
     return [*members[:2], *extra, *members[2:-1], OuterMember(b"index.json", index_of([target])),
-            members[-1]]  # fmt: skip
+            members[-1]]
 
 
 def self_referencing_index() -> list[OuterMember]:
@@ -106,7 +106,7 @@ def self_referencing_index() -> list[OuterMember]:
     members = [m for m in image.members() if m.name != b"index.json"]
     top = index_of([{"mediaType": MT_INDEX, "digest": fake, "size": len(cyclic)}])
     return [*members[:-1], OuterMember(blob_name(fake), cyclic), OuterMember(b"index.json", top),
-            members[-1]]  # fmt: skip
+            members[-1]]
 
 
 def replaced(members: list[OuterMember], name: bytes, new: OuterMember | None) -> list[OuterMember]:
