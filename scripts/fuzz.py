@@ -270,13 +270,7 @@ class Harness:
 
 # Bugs already reported whose fix lies outside the readers; skipped (and counted) so that a long
 # run goes on finding new ones. Empty this list once they are fixed.
-KNOWN_BUGS: tuple[tuple[type[Exception], str], ...] = (
-    # Names that are not UTF-8 reach the output as surrogate escapes: orjson refuses them
-    # (render/json.py, cache.py) and so does a strict UTF-8 stdout (render/text.py,
-    # render/integrity.py).
-    (TypeError, "surrogates not allowed"),
-    (UnicodeEncodeError, "surrogates not allowed"),
-)
+KNOWN_BUGS: tuple[tuple[type[Exception], str], ...] = ()
 known_hits: dict[str, int] = {}
 
 

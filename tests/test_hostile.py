@@ -116,18 +116,8 @@ def commands(case: Case, path: Path, original: Path) -> list[tuple[str, list[str
 
 # Bugs outside the readers, reported to their owners: the test fails loudly (strict xfail)
 # once they are fixed, so the mark is removed then.
-KNOWN_BUGS = {
-    "layer-entry-names-escape-nul-utf8": pytest.mark.xfail(
-        strict=True,
-        raises=UnicodeEncodeError,
-        reason="the diff text renderer writes surrogate-escaped (non-UTF-8) names as they are",
-    ),
-    "outer-name-invalid-utf8-and-nul": pytest.mark.xfail(
-        strict=True,
-        raises=UnicodeEncodeError,
-        reason="the verify text renderer writes surrogate-escaped (non-UTF-8) names as they are",
-    ),
-}
+# Cases that fail on a known bug: {case name: pytest.mark.xfail(strict=True, ...)}. Empty now.
+KNOWN_BUGS: dict[str, pytest.MarkDecorator] = {}
 
 
 @pytest.mark.parametrize(
@@ -402,19 +392,16 @@ def test_a_million_entries(tmp_path: Path) -> None:
     assert result.returncode == 0 and peak < 1024 << 20, (result.stderr, peak >> 20)
 
 
-# Found by the coverage-guided fuzzer (scripts/fuzz.py): names that are not UTF-8 reach JSON
-# and the layer cache as surrogate escapes, which orjson refuses. Reported; the strict xfail
-# turns into a failure once fixed, so the mark goes then.
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="render/json.py: orjson and surrogates")
-def test_known_bug_jsonl_with_non_utf8_names(run: Runner, tmp_path: Path) -> None:
+# Found by the coverage-guided fuzzer (scripts/fuzz.py): names that are not UTF-8 reached JSON
+# and the layer cache as surrogate escapes, which orjson refuses; now written as backslash escapes.
+def test_jsonl_with_non_utf8_names(run: Runner, tmp_path: Path) -> None:
     case = next(case for case in CASES if case.name == "layer-entry-names-escape-nul-utf8")
     path = case.make(tmp_path)
     check(run("ls", "--no-cache", "--format", "jsonl", str(path)), Expect(frozenset({0})), path,
           "jsonl")
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="cache.py: orjson and surrogates")
-def test_known_bug_cache_with_non_utf8_names(run: Runner, tmp_path: Path) -> None:
+def test_cache_with_non_utf8_names(run: Runner, tmp_path: Path) -> None:
     case = next(case for case in CASES if case.name == "layer-entry-names-escape-nul-utf8")
     path = case.make(tmp_path)
     check(run("ls", "--merged", str(path)), Expect(frozenset({0})), path, "cached ls")

@@ -89,7 +89,8 @@ class LayerCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary.write_bytes(_encode(inventory))
             os.replace(temporary, path)
-        except OSError:
+        except (OSError, TypeError, ValueError):
+            # TypeError: orjson refuses names that are not UTF-8; such a layer is not cached.
             with contextlib.suppress(OSError):
                 temporary.unlink()
 

@@ -596,10 +596,10 @@ def _emit(data: str | bytes, output: str | None) -> None:
 
 def _write(text: str | bytes) -> None:
     if isinstance(text, str):
-        sys.stdout.write(text)
-    else:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(text)
+        # Undecodable names (surrogate escapes) are written as backslash escapes, not a crash.
+        text = text.encode("utf-8", "backslashreplace")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text)
 
 
 def main() -> None:
