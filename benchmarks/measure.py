@@ -95,7 +95,7 @@ def _native_versions() -> dict[str, str]:
         pass
     import ssl
 
-    found["OpenSSL"] = ssl.OPENSSL_VERSION
+    found["OpenSSL"] = ssl.OPENSSL_VERSION.removeprefix("OpenSSL ")
     return found
 
 

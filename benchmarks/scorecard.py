@@ -151,7 +151,8 @@ def render_markdown(doc: dict[str, Any]) -> str:
         f"Measured {machine['date']} on {machine['cpu']}, {machine['cores']} cores, "
         f"{machine['memory']} RAM; {machine['python']}; {machine['os']}.",
         f"Libraries: {libraries}.",
-        f"Load average at start: {', '.join(map(str, machine['load_average_at_start']))}. "
+        f"Load average at start: {', '.join(map(str, machine['load_average_at_start']))}, "
+        f"at the end: {', '.join(map(str, doc['load_average_at_end']))} (1, 5, 15 minutes). "
         f"Best of {doc['repetitions']} repetition(s); peak RSS is the highest of them (the "
         f"kernel's count for each child includes the measuring process's "
         f"{doc['harness_rss_mib']:.0f} MiB at fork time, so that is the least any row can show).",
@@ -162,7 +163,8 @@ def render_markdown(doc: dict[str, Any]) -> str:
         "",
         "MB = 10^6 bytes. Throughput is over the layer bytes the command must read (compressed "
         "as stored, uncompressed as tar); *vs floor* is the floor's time over the command's time "
-        "for the same bytes; *cores busy* is CPU time over wall time.",
+        "for the same bytes; *cores busy* is CPU time over wall time. Every row is a child "
+        "process (start-up included, bytecode cached).",
         "",
         "| measurement | command | compressed MB | uncompressed MB | best s | MB/s compressed "
         "| MB/s uncompressed | vs floor | cores busy | peak RSS MiB |",

@@ -3,6 +3,7 @@ measurement ran and the results have their fixed structure)."""
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import subprocess
@@ -57,7 +58,7 @@ def test_size_parsing(suite_module: ModuleType) -> None:
     assert suite_module.parse_size("1gb") == (1_000_000_000, "1GB")
     assert suite_module.parse_size("2GiB") == (2 << 30, "2GiB")
     for bad in ("", "12XB", "0.5KB", "-1GB"):
-        with pytest.raises(Exception, match="size"):
+        with pytest.raises(argparse.ArgumentTypeError, match="size"):
             suite_module.parse_size(bad)
 
 
