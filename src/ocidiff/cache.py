@@ -65,11 +65,12 @@ class LayerCache:
     # -- lookup and store ---------------------------------------------------------------------
 
     def get(self, digest: str, cache_key: str) -> LayerInventory | None:
-        path = self._path(digest, cache_key)
         try:
-            raw = path.read_bytes()
-        except OSError:
+            # A digest an archive merely claims may be malformed: that is a miss, not an error.
+            raw = self._path(digest, cache_key).read_bytes()
+        except (OSError, UsageError):
             return None
+        path = self._path(digest, cache_key)
         inventory = _decode(raw, digest, cache_key)
         if inventory is None:
             with contextlib.suppress(OSError):
