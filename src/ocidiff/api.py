@@ -12,9 +12,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
-from .cache import LayerCache
 from .compression import (
     Compression,
     CompressionInfo,
@@ -23,16 +22,7 @@ from .compression import (
     parse_gzip_header,
     sniff,
 )
-from .concurrency import map_parallel, run_two_stage
-from .diff.assemble import (
-    ReportOptions,
-    archive_changes,
-    build_report,
-    packing_changes,
-    pair_images,
-)
-from .diff.engine import EngineOptions, Side, diff_image, layers_to_read
-from .diff.entries import ContentExplainer
+from .concurrency import map_parallel, run_two_stage, worker_count
 from .errors import (
     DigestMismatchError,
     ImageFormatError,
@@ -58,7 +48,6 @@ from .oci.layout import resolve_archive
 from .oci.model import ArchiveFormat, Platform
 from .oci.parse import JsonLimits
 from .progress import Progress, SilentProgress
-from .report import Change, Report
 from .source import ArchiveSource, DirectorySource, Member, MemorySource, TarballSource
 from .source import normalize_member_path as _norm
 from .tar.events import (
@@ -72,7 +61,15 @@ from .tar.events import (
 )
 from .verify import LayerVerdict, VerifyReport, check_layer, summarize
 
+if TYPE_CHECKING:  # the diff machinery is imported by `diff_archives`: verify and ls skip it
+    from .cache import LayerCache
+    from .diff.engine import Side
+    from .diff.entries import ContentExplainer
+    from .report import Change, Report
+
 _PIPELINE_THRESHOLD = 4 << 20  # below this a second thread costs more than it saves
+PumpOutcome = LayerInventory | tuple[OcidiffError, str, int]  # an inventory, or why not
+PumpResult = TypeVar("PumpResult")
 _RETAIN_LIMIT = 1 << 20  # streamed members up to this size are kept in memory (documents)
 _RETAIN_TOTAL = 512 << 20
 _RATIO_GRACE = 64 << 20  # as for layers: tiny archives may expand a lot, bombs cannot
@@ -354,9 +351,15 @@ class LayerJob:
 
 
 def pump_member(
-    opened: OpenedArchive, member: str, options: PumpOptions, progress: Progress | None = None
+    opened: OpenedArchive,
+    member: str,
+    options: PumpOptions,
+    progress: Progress | None = None,
+    *,
+    pipeline: bool = True,
 ) -> LayerInventory:
-    """Inventory one blob of an archive in one streaming pass."""
+    """Inventory one blob of an archive in one streaming pass; `pipeline` lets a large blob
+    decompress on a second thread while this one parses (see `_pump_in_turn`)."""
     failure = opened.failed.get(_norm(member))
     if failure is not None:
         raise failure.located(file=opened.source.name, member=member)
@@ -372,7 +375,7 @@ def pump_member(
         with opened.source.open(member) as handle:
             size = _size_of(opened, member)
             reader = _progress_reader(handle, member, size, progress or SilentProgress())
-            if size is not None and size < _PIPELINE_THRESHOLD:
+            if not pipeline or (size is not None and size < _PIPELINE_THRESHOLD):
                 inventory = pump_sequential(reader, options)
             else:
                 inventory = _pump_pipelined(reader, options)
@@ -383,9 +386,7 @@ def pump_member(
     return inventory
 
 
-def _from_cache(
-    opened: OpenedArchive, member: str, options: PumpOptions
-) -> LayerInventory | None:
+def _from_cache(opened: OpenedArchive, member: str, options: PumpOptions) -> LayerInventory | None:
     """A cached inventory for this blob, trusted by its digest (run `verify` for integrity),
     but only when its size matches the stored member and it fits the current limits."""
     if opened.cache is None or options.depth is not Depth.INVENTORY:
@@ -448,11 +449,32 @@ def pump_many(
     for job in jobs:
         unique.setdefault((id(job.opened), _norm(job.member)), job)
     keys = list(unique)
-    results = map_parallel(
-        lambda key: pump_member(unique[key].opened, unique[key].member, options, progress), keys
+    results = _pump_in_turn(
+        [unique[key] for key in keys],
+        lambda job, pipeline: pump_member(
+            job.opened, job.member, options, progress, pipeline=pipeline
+        ),
     )
     by_key = dict(zip(keys, results, strict=True))
     return [by_key[(id(job.opened), _norm(job.member))] for job in jobs]
+
+
+def _pump_in_turn(
+    jobs: Sequence[LayerJob], pump: Callable[[LayerJob, bool], PumpResult]
+) -> list[PumpResult]:
+    """`pump(job, pipeline)` for every job on the worker pool, largest blob first; results in
+    the jobs' order.
+
+    With at least as many large blobs as cores, each core takes whole blobs, decompressing and
+    parsing on one thread as the floor does: a two-thread pipe per blob would only add queue
+    hand-offs and GIL contention. With fewer, each large blob gets the second thread."""
+    sizes = [_size_of(job.opened, job.member) or 0 for job in jobs]
+    large = sum(size >= _PIPELINE_THRESHOLD for size in sizes)
+    pipeline = large < worker_count()
+    order = sorted(range(len(jobs)), key=lambda i: -sizes[i])
+    results = map_parallel(lambda i: pump(jobs[i], pipeline), order)
+    by_index = dict(zip(order, results, strict=True))
+    return [by_index[i] for i in range(len(jobs))]
 
 
 @contextmanager
@@ -492,11 +514,15 @@ def verify_archive(
         and m.path not in work
         and m.path.count("/") == 2
     ]
-    outcomes = map_parallel(
-        lambda member: _pump_or_fail(opened, member, digest_options, progress), [*work, *others]
+    members = [*work, *others]
+    outcomes = _pump_in_turn(
+        [LayerJob(opened, member, member) for member in members],
+        lambda job, pipeline: _pump_or_fail(
+            opened, job.member, digest_options, progress, pipeline=pipeline
+        ),
     )
     verdicts: list[LayerVerdict] = []
-    for member, outcome in zip([*work, *others], outcomes, strict=True):
+    for member, outcome in zip(members, outcomes, strict=True):
         if member in work:
             platform_text, layer = work[member]
             verdicts.append(_layer_verdict(platform_text, layer, member, outcome))
@@ -536,10 +562,15 @@ def missing_layers(images: Sequence[ImageRef]) -> list[Problem]:
 
 
 def _pump_or_fail(
-    opened: OpenedArchive, member: str, options: PumpOptions, progress: Progress | None
-) -> LayerInventory | tuple[OcidiffError, str, int]:
+    opened: OpenedArchive,
+    member: str,
+    options: PumpOptions,
+    progress: Progress | None,
+    *,
+    pipeline: bool = True,
+) -> PumpOutcome:
     try:
-        return pump_member(opened, member, options, progress)
+        return pump_member(opened, member, options, progress, pipeline=pipeline)
     except OcidiffError as exc:
         digest, size = _plain_digest(opened, member)
         return exc, digest, size
@@ -565,7 +596,7 @@ def _layer_verdict(
     platform: str,
     layer: LayerRef,
     member: str,
-    outcome: LayerInventory | tuple[OcidiffError, str, int],
+    outcome: PumpOutcome,
 ) -> LayerVerdict:
     if isinstance(outcome, LayerInventory):
         problems, notes = check_layer(layer, outcome, f"layer #{layer.index}")
@@ -602,9 +633,7 @@ def _layer_verdict(
     return LayerVerdict(platform, layer.index, member, digest, size, None, "?", tuple(problems), ())
 
 
-def _named_blob_check(
-    member: str, outcome: LayerInventory | tuple[OcidiffError, str, int]
-) -> list[Problem]:
+def _named_blob_check(member: str, outcome: PumpOutcome) -> list[Problem]:
     """A blob outside the selected images (documents, other platforms, unreferenced ones):
     only its name can be checked."""
     algorithm, encoded = member.split("/")[1:3]
@@ -726,6 +755,16 @@ def diff_archives(
     progress: Progress | None = None,
 ) -> Report:
     """Compare two image archives and name the cause of every difference."""
+    from .diff.assemble import (
+        ReportOptions,
+        archive_changes,
+        build_report,
+        packing_changes,
+        pair_images,
+    )
+    from .diff.engine import EngineOptions, diff_image, layers_to_read
+    from .report import Change
+
     pump_options = replace(
         open_options.pump, depth=Depth.INVENTORY, capture_max=options.capture_max
     )
@@ -747,13 +786,14 @@ def diff_archives(
         ]
         unique = _unique_jobs(jobs)
         share = max(options.capture_max, options.capture_total // max(1, len(unique)))
-        read_options = replace(
-            pump_options, capture_budget=min(pump_options.capture_budget, share)
+        read_options = replace(pump_options, capture_budget=min(pump_options.capture_budget, share))
+        outcomes = _pump_in_turn(
+            unique,
+            lambda job, pipeline: _pump_or_fail(
+                job.opened, job.member, read_options, progress, pipeline=pipeline
+            ),
         )
-        outcomes = map_parallel(
-            lambda job: _pump_or_fail(job.opened, job.member, read_options, progress), unique
-        )
-        by_side: dict[int, dict[str, LayerInventory | tuple[OcidiffError, str, int]]] = {}
+        by_side: dict[int, dict[str, PumpOutcome]] = {}
         for job, outcome in zip(unique, outcomes, strict=True):
             if isinstance(outcome, LayerInventory):
                 outcome = _checked(job.opened, job.member, outcome)
@@ -815,6 +855,8 @@ def diff_archives(
 def _damage_changes(old: OpenedArchive, new: OpenedArchive, *, strict: bool) -> list[Change]:
     """What resolving each archive found damaged (a document that fails its digest, a missing
     blob, a cut-off archive): the comparison goes on, marked incomplete, unless `strict`."""
+    from .report import Change
+
     changes: list[Change] = []
     for side, opened in (("old", old), ("new", new)):
         problems = [*opened.archive.problems, *missing_layers(opened.archive.images)]
@@ -846,9 +888,7 @@ def _unique_jobs(jobs: list[LayerJob]) -> list[LayerJob]:
     return list(seen.values())
 
 
-def _checked(
-    opened: OpenedArchive, member: str, inventory: LayerInventory
-) -> LayerInventory | tuple[OcidiffError, str, int]:
+def _checked(opened: OpenedArchive, member: str, inventory: LayerInventory) -> PumpOutcome:
     """The inventory, or a failure when the bytes are not what the image's documents name:
     a damaged layer must not pass for a changed one."""
     for image in opened.archive.images:
@@ -883,8 +923,10 @@ def layer_damage(
 def _side(
     opened: OpenedArchive,
     head_lists: list[list[str]],
-    outcomes: dict[str, LayerInventory | tuple[OcidiffError, str, int]],
+    outcomes: dict[str, PumpOutcome],
 ) -> Side:
+    from .diff.engine import Side
+
     inventories: dict[str, LayerInventory] = dict(opened.prepumped)
     failures: dict[str, str] = {}
     contents: dict[str, bytes] = {}

@@ -29,6 +29,7 @@ from .tar.events import (
 )
 from .tar.parser import TarLimits, TarParser
 from .tar.sparse import HOLE_FILL
+from .tar.walk import TarWalker
 
 ENGINE_VERSION = "1"
 _SNIFF_BYTES = 512
@@ -224,8 +225,6 @@ class TarStage:
     """Stage two: sha256 of the uncompressed stream (diff_id), tar parse, per-file hashing."""
 
     def __init__(self, options: PumpOptions, *, compressed_size: Callable[[], int]) -> None:
-        from .tar.parser import TarParser
-
         self._options = options
         self._compressed_size = compressed_size
         self._sha: Any = hashlib.sha256()
@@ -234,9 +233,14 @@ class TarStage:
         # too, or a 10 KiB layer claiming a 64 TiB sparse file would keep us hashing for hours.
         self._holes = 0
         self._deep = options.depth is Depth.INVENTORY
-        # The tar is parsed at every depth so that verify also checks its structure; files are
-        # hashed only for an inventory.
-        self._parser: TarParser | None = TarParser(tar_limits(options))
+        # The tar's structure is checked at every depth: at DIGESTS by a walk from header to
+        # header that builds nothing (verify), at INVENTORY by the parser, hashing every file.
+        self._parser: TarParser | None = None
+        self._walker: TarWalker | None = None
+        if self._deep:
+            self._parser = TarParser(tar_limits(options))
+        else:
+            self._walker = TarWalker(tar_limits(options), on_hole=self._count_hole)
         self._entries: list[FileEntry] = []
         self._by_path: dict[str, str | None] = {}
         self._current: _FileHasher | None = None
@@ -248,6 +252,10 @@ class TarStage:
         self._capture_left = options.capture_budget
         self._capture: list[bytes] | None = None
 
+    def _count_hole(self, size: int) -> None:
+        self._holes += size
+        self._check_limits()
+
     def reuse_blob_digest(self) -> None:
         """The blob is stored uncompressed, so its digest is the diff_id: hash once, not twice."""
         self._sha = None
@@ -257,7 +265,7 @@ class TarStage:
             self._sha.update(data)
         self._size += len(data)
         self._check_limits()
-        if self._parser is None:
+        if self._parser is None and self._walker is None:
             return
         if self._head is not None:
             # Decide tar or not from a whole first block: in-toto statements, artifacts and
@@ -268,9 +276,13 @@ class TarStage:
             head, self._head = bytes(self._head), None
             if not looks_like_tar(head):
                 self._is_tar = False
-                self._parser = None
+                self._parser = self._walker = None
                 return
             data = head
+        if self._walker is not None:
+            self._walker.feed(data)
+            return
+        assert self._parser is not None
         self._parser.feed(data)
         self._drain()
 
@@ -354,13 +366,19 @@ class TarStage:
 
     def finish(self, blob_digest: str) -> TarFacts:
         entries: tuple[FileEntry, ...] | None = None
-        if self._parser is not None and self._head is not None:
+        reading = self._parser is not None or self._walker is not None
+        if reading and self._head is not None:
             head, self._head = bytes(self._head), None
             if head.strip(b"\0"):  # a short blob that is not an (empty) tar
                 self._is_tar = False
-                self._parser = None
+                self._parser = self._walker = None
+            elif self._walker is not None:
+                self._walker.feed(head)
             else:
+                assert self._parser is not None
                 self._parser.feed(head)
+        if self._walker is not None:
+            self._end = self._walker.finish()
         if self._parser is not None:
             self._parser.end_of_input()
             self._drain()

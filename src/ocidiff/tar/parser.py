@@ -54,6 +54,15 @@ def _padded(size: int) -> int:
     return -(-size // BLOCK_SIZE) * BLOCK_SIZE
 
 
+def truncated_data(entry: TarEntry, missing: int, offset: int) -> TarError:
+    """The input ended `missing` bytes short of `entry`'s stored data, at `offset`."""
+    return TarError(
+        f"truncated member data: {missing} of {entry.stored_size} stored bytes missing",
+        offset=offset,
+        member=entry.name,
+    )
+
+
 class TarParser:
     """Feed it tar bytes; it yields `EntryHeader`, `EntryData`*, `EntryEnd` per member, then
     `ArchiveEnd` once `end_of_input` was called and every byte is accounted for."""
@@ -81,7 +90,11 @@ class TarParser:
         "_trailing_zero",
     )
 
-    def __init__(self, limits: TarLimits = DEFAULT_LIMITS, *, base_offset: int = 0) -> None:
+    def __init__(
+        self, limits: TarLimits = DEFAULT_LIMITS, *, base_offset: int = 0, entries: int = 0
+    ) -> None:
+        """`base_offset` and `entries` resume a stream another reader began: where this parser's
+        first byte lies, and how many members came before (counted against `max_entries`)."""
         self._limits = limits
         self._base_offset = base_offset
         self._input = ChunkQueue()
@@ -92,7 +105,7 @@ class TarParser:
         self._pending = PendingExtensions()
         self._extension: tuple[ExtensionType, RawHeader, int] | None = None
         # The current member.
-        self._entries = 0
+        self._entries = entries
         self._entry: TarEntry | None = None
         self._remaining = 0  # stored data bytes still to consume
         self._padding = 0  # then this many padding bytes
@@ -276,12 +289,7 @@ class TarParser:
         if not self._eof:
             return NEED_DATA
         assert self._entry is not None
-        raise TarError(
-            f"truncated member data: {self._remaining} of {self._entry.stored_size} stored "
-            "bytes missing",
-            offset=self.offset,
-            member=self._entry.name,
-        )
+        raise truncated_data(self._entry, self._remaining, self.offset)
 
     def _read_padding(self) -> TarEvent | NeedData | None:
         if self._padding:
