@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import struct
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ocidiff.api import DiffOptions, OpenOptions, diff_archives, open_archive, pump_member
-from ocidiff.cache import MAGIC, LayerCache, default_cache_dir, open_cache
+from ocidiff.cache import MAGIC, CachedFiles, LayerCache, default_cache_dir, open_cache
 from ocidiff.cli import app
 from ocidiff.inventory import Depth, LayerInventory, PumpOptions
 from ocidiff.report import dump_report
@@ -60,6 +61,18 @@ def test_round_trip_is_exact(tmp_path: Path, archive: Path) -> None:
         assert cache.get(inventory.digest, inventory.cache_key) == inventory
 
 
+def test_captured_files_stay_on_disk_until_asked_for(tmp_path: Path) -> None:
+    cache, inventory, _ = _stored_entry(tmp_path)
+    cached = cache.get(inventory.digest, inventory.cache_key)
+    assert cached is not None
+    assert type(cached.captured) is CachedFiles  # an index over the file, no bytes loaded
+    assert sorted(cached.captured) == sorted(inventory.captured)
+    for digest, data in inventory.captured.items():
+        assert digest in cached.captured
+        assert cached.captured[digest] == data
+    assert "0" * 64 not in cached.captured
+
+
 def test_digest_level_inventories_are_not_stored(tmp_path: Path) -> None:
     cache = LayerCache(tmp_path)
     for inventory in _layers(REAL_BUILT / "twice-a.tar", PumpOptions(depth=Depth.DIGESTS)):
@@ -77,15 +90,27 @@ def _stored_entry(tmp_path: Path) -> tuple[LayerCache, LayerInventory, Path]:
 
 @pytest.mark.parametrize(
     "damage",
-    ["flip-payload", "flip-checksum", "truncate", "empty", "foreign-magic", "extra-bytes"],
+    [
+        "flip-captured-file",
+        "flip-document",
+        "flip-footer",
+        "truncate",
+        "empty",
+        "foreign-magic",
+        "extra-bytes",
+    ],
 )
 def test_damaged_entry_is_ignored_and_removed(tmp_path: Path, damage: str) -> None:
     cache, inventory, path = _stored_entry(tmp_path)
+    assert inventory.captured, "the entry must hold captured files for these cases"
     raw = bytearray(path.read_bytes())
-    if damage == "flip-payload":
+    (document_length,) = struct.unpack_from("<Q", raw, len(raw) - 72)
+    if damage == "flip-captured-file":
+        raw[len(MAGIC) + 5] ^= 0x01
+    elif damage == "flip-document":
+        raw[len(raw) - 72 - document_length // 2] ^= 0x40
+    elif damage == "flip-footer":
         raw[-10] ^= 0x40
-    elif damage == "flip-checksum":
-        raw[len(MAGIC) + 3] ^= 0x01
     elif damage == "truncate":
         del raw[len(raw) // 2 :]
     elif damage == "empty":

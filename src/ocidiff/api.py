@@ -7,6 +7,7 @@ This is the imperative shell around the pure core: it owns file handles, the wor
 from __future__ import annotations
 
 import sys
+from collections import ChainMap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -929,11 +930,12 @@ def _side(
 
     inventories: dict[str, LayerInventory] = dict(opened.prepumped)
     failures: dict[str, str] = {}
-    contents: dict[str, bytes] = {}
+    # Looked up lazily: a cached layer's files stay on disk until an explainer asks for one.
+    contents: ChainMap[str, bytes] = ChainMap()
     for member, outcome in outcomes.items():
         if isinstance(outcome, LayerInventory):
             inventories[member] = outcome
-            contents.update(outcome.captured)
+            contents.maps.append(outcome.captured)  # type: ignore[arg-type]
         else:
             failures[member] = outcome[0].one_line()
             inventories.pop(_norm(member), None)  # a streamed layer that failed its digest

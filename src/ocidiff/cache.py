@@ -5,9 +5,10 @@ Strategy:
   chunking and capture parameters), so anything that would change the inventory changes the key.
 - Only inventories computed at `Depth.INVENTORY` are stored; `verify` never reads the cache,
   because its job is to read the bytes.
-- A file is `MAGIC`, the blake3 of the payload, then the payload (zstd-compressed JSON plus the
-  captured small-file bytes). Anything that fails the checksum, the decode or the key check is
-  treated as absent and removed: a cache entry is never trusted on its name alone.
+- A file is `MAGIC`, the captured small files (zstd frames of ~64 KiB, read back on demand),
+  the document (zstd-compressed JSON) and a footer with the blake3 of both parts; see
+  `_write_entry`. Anything that fails a checksum, the decode or the key check is treated as
+  absent and removed: a cache entry is never trusted on its name alone.
 - Writes go to a unique temporary file in the same directory, then `os.replace`, so concurrent
   processes see a whole entry or none. Readers touch an entry's mtime; pruning drops the least
   recently used entries first.
@@ -19,10 +20,10 @@ import contextlib
 import os
 import struct
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import blake3
 import orjson
@@ -33,10 +34,11 @@ from .errors import UsageError
 from .inventory import ChunkRef, FileEntry, LayerInventory
 from .tar.events import EntryKind, Trailer
 
-MAGIC = b"OCIDIFF-LAYER-CACHE 1\n"
+MAGIC = b"OCIDIFF-LAYER-CACHE 2\n"
 DEFAULT_MAX_BYTES = 4 << 30
 _SUFFIX = ".inv"
-_LENGTH = struct.Struct("<Q")
+_GROUP_BYTES = 64 << 10  # captured files are compressed in frames of about this much
+_FOOTER = struct.Struct("<Q32s32s")  # document length, its blake3, the captured files' blake3
 
 
 def default_cache_dir() -> Path:
@@ -67,15 +69,21 @@ class LayerCache:
     def get(self, digest: str, cache_key: str) -> LayerInventory | None:
         try:
             # A digest an archive merely claims may be malformed: that is a miss, not an error.
-            raw = self._path(digest, cache_key).read_bytes()
+            path = self._path(digest, cache_key)
+            handle = path.open("rb")
         except (OSError, UsageError):
             return None
-        path = self._path(digest, cache_key)
-        inventory = _decode(raw, digest, cache_key)
+        try:
+            inventory = _read_entry(handle, digest, cache_key)
+        except OSError:
+            inventory = None
         if inventory is None:
+            handle.close()
             with contextlib.suppress(OSError):
                 path.unlink()
             return None
+        if not inventory.captured:
+            handle.close()
         with contextlib.suppress(OSError):
             os.utime(path)
         return inventory
@@ -88,7 +96,8 @@ class LayerCache:
         temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(_encode(inventory))
+            with temporary.open("wb") as handle:
+                _write_entry(inventory, handle)
             os.replace(temporary, path)
         except (OSError, TypeError, ValueError):
             # TypeError: orjson refuses names that are not UTF-8; such a layer is not cached.
@@ -149,10 +158,45 @@ def open_cache(directory: str | None, enabled: bool = True) -> LayerCache | None
 
 
 # -- the file format ----------------------------------------------------------------------------
+#
+# MAGIC, then the captured files in zstd frames of about 64 KiB each, then the document
+# (zstd-compressed JSON: the facts, the entries, and where each captured file lies), then a
+# footer: the document's length, its blake3, and the blake3 of everything between MAGIC and the
+# document.
+#
+# Captured files are written a frame at a time and read back one at a time, when an explainer
+# asks for one: a warm diff holds the few it compares, not a layer's worth (up to 64 MiB).
 
 
-def _encode(inventory: LayerInventory) -> bytes:
-    captured = inventory.captured
+def _write_entry(inventory: LayerInventory, handle: BinaryIO) -> None:
+    handle.write(MAGIC)
+    area = blake3.blake3()
+    compressor = zstandard.ZstdCompressor(level=3)
+    index: list[list[Any]] = []  # [digest, frame offset, frame length, offset in frame, length]
+    frame_at = 0
+    group: list[bytes] = []
+    grouped = 0
+
+    def close_group() -> None:
+        nonlocal frame_at, grouped
+        if not group:
+            return
+        frame = compressor.compress(b"".join(group))
+        handle.write(frame)
+        area.update(frame)
+        for record in index[len(index) - len(group) :]:
+            record[2] = len(frame)
+        frame_at += len(frame)
+        group.clear()
+        grouped = 0
+
+    for digest, data in sorted(inventory.captured.items()):
+        index.append([digest, frame_at, 0, grouped, len(data)])
+        group.append(data)
+        grouped += len(data)
+        if grouped >= _GROUP_BYTES:
+            close_group()
+    close_group()
     document = {
         "digest": inventory.digest,
         "cache_key": inventory.cache_key,
@@ -164,41 +208,88 @@ def _encode(inventory: LayerInventory) -> bytes:
         "trailing_data_bytes": inventory.trailing_data_bytes,
         "is_tar": inventory.is_tar,
         "entries": [_entry_record(e) for e in inventory.entries or ()],
-        "captured": [[digest, len(data)] for digest, data in captured],
+        "captured": index,
     }
-    head = orjson.dumps(document)
-    body = _LENGTH.pack(len(head)) + head + b"".join(data for _, data in captured)
-    payload = zstandard.ZstdCompressor(level=3).compress(body)
-    return MAGIC + blake3.blake3(payload).digest() + payload
+    meta = compressor.compress(orjson.dumps(document))
+    handle.write(meta)
+    handle.write(_FOOTER.pack(len(meta), blake3.blake3(meta).digest(), area.digest()))
 
 
-def _decode(raw: bytes, digest: str, cache_key: str) -> LayerInventory | None:
-    """The stored inventory, or None for anything damaged, foreign or for another key."""
-    start = len(MAGIC) + 32
-    if len(raw) < start or not raw.startswith(MAGIC):
+def _read_entry(handle: BinaryIO, digest: str, cache_key: str) -> LayerInventory | None:
+    """The stored inventory, or None for anything damaged, foreign or for another key. Every
+    byte is checked against the footer's hashes before anything is trusted; the captured files
+    stay in the file, served through `handle`, which the caller must keep open."""
+    size = os.fstat(handle.fileno()).st_size
+    if size < len(MAGIC) + _FOOTER.size or handle.read(len(MAGIC)) != MAGIC:
         return None
-    payload = raw[start:]
-    if blake3.blake3(payload).digest() != raw[len(MAGIC) : start]:
+    handle.seek(size - _FOOTER.size)
+    meta_length, meta_hash, area_hash = _FOOTER.unpack(handle.read(_FOOTER.size))
+    area_end = size - _FOOTER.size - meta_length
+    if area_end < len(MAGIC):
+        return None
+    handle.seek(area_end)
+    meta = handle.read(meta_length)
+    if blake3.blake3(meta).digest() != meta_hash or _area_hash(handle, area_end) != area_hash:
         return None
     try:
-        body = zstandard.ZstdDecompressor().decompress(payload)
-        (length,) = _LENGTH.unpack_from(body)
-        document = orjson.loads(body[_LENGTH.size : _LENGTH.size + length])
+        document = orjson.loads(zstandard.ZstdDecompressor().decompress(meta))
         if document["digest"] != digest or document["cache_key"] != cache_key:
             return None
-        return _inventory(document, body[_LENGTH.size + length :])
-    except (zstandard.ZstdError, struct.error, KeyError, TypeError, ValueError, IndexError):
+        index: dict[str, tuple[int, int, int, int]] = {}
+        for name, offset, length, inner, size in document["captured"]:
+            start, stop = len(MAGIC) + int(offset), len(MAGIC) + int(offset) + int(length)
+            if not len(MAGIC) <= start <= stop <= area_end or int(inner) < 0 or int(size) < 0:
+                return None
+            index[str(name)] = (start, int(length), int(inner), int(size))
+        return _inventory(document, CachedFiles(handle, index))
+    except (zstandard.ZstdError, KeyError, TypeError, ValueError, IndexError):
         return None
 
 
-def _inventory(document: dict[str, Any], blobs: bytes) -> LayerInventory | None:
-    captured: list[tuple[str, bytes]] = []
-    offset = 0
-    for digest, length in document["captured"]:
-        captured.append((str(digest), blobs[offset : offset + int(length)]))
-        offset += int(length)
-    if offset != len(blobs):
-        return None
+def _area_hash(handle: BinaryIO, end: int) -> bytes:
+    hasher = blake3.blake3()
+    handle.seek(len(MAGIC))
+    left = end - len(MAGIC)
+    while left > 0:
+        piece = handle.read(min(left, 1 << 20))
+        if not piece:
+            break
+        hasher.update(piece)
+        left -= len(piece)
+    return hasher.digest()
+
+
+class CachedFiles(Mapping[str, bytes]):
+    """Captured files of a cached layer, blake3 -> bytes, each read from the entry on demand.
+
+    Holds the entry open, so pruning or replacing the file meanwhile changes nothing here."""
+
+    def __init__(self, handle: BinaryIO, index: dict[str, tuple[int, int, int, int]]) -> None:
+        self._handle = handle
+        self._index = index  # digest -> frame offset, frame length, offset in frame, length
+
+    def __getitem__(self, digest: str) -> bytes:
+        offset, length, inner, size = self._index[digest]
+        frame = os.pread(self._handle.fileno(), length, offset)
+        try:
+            data: bytes = zstandard.ZstdDecompressor().decompress(frame)[inner : inner + size]
+        except zstandard.ZstdError:
+            raise KeyError(digest) from None
+        if blake3.blake3(data).hexdigest() != digest:  # checked at open; this is belt and braces
+            raise KeyError(digest)
+        return data
+
+    def __contains__(self, digest: object) -> bool:
+        return digest in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+
+def _inventory(document: dict[str, Any], captured: Mapping[str, bytes]) -> LayerInventory:
     trailer = document["trailer"]
     return LayerInventory(
         digest=str(document["digest"]),
@@ -211,7 +302,7 @@ def _inventory(document: dict[str, Any], blobs: bytes) -> LayerInventory | None:
         trailing_data_bytes=int(document["trailing_data_bytes"]),
         is_tar=bool(document["is_tar"]),
         cache_key=str(document["cache_key"]),
-        captured=tuple(captured),
+        captured=captured,
     )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from .compression import Compression, CompressionInfo, Sink, looks_like_tar, new_decoder, sniff
@@ -32,6 +32,22 @@ from .tar.sparse import HOLE_FILL
 from .tar.walk import TarWalker
 
 ENGINE_VERSION = "1"
+
+
+class _NoFiles(Mapping[str, bytes]):
+    """No captured file contents: immutable, shared and picklable (Dask ships inventories)."""
+
+    def __getitem__(self, digest: str) -> bytes:
+        raise KeyError(digest)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+NO_FILES: Mapping[str, bytes] = _NoFiles()
 _SNIFF_BYTES = 512
 
 
@@ -130,7 +146,7 @@ class TarFacts:
     trailer: Trailer | None
     trailing_data_bytes: int
     is_tar: bool
-    captured: tuple[tuple[str, bytes], ...] = ()
+    captured: Mapping[str, bytes] = field(default_factory=lambda: NO_FILES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +163,8 @@ class LayerInventory:
     trailing_data_bytes: int
     is_tar: bool
     cache_key: str
-    captured: tuple[tuple[str, bytes], ...] = ()  # blake3 -> content of small files, if asked
+    # blake3 -> content of small files, if asked (a cached layer reads them on demand)
+    captured: Mapping[str, bytes] = field(default_factory=lambda: NO_FILES)
 
 
 def normalize_entry_path(name: str) -> str:
@@ -392,7 +409,7 @@ class TarStage:
             trailer=end.trailer if end else None,
             trailing_data_bytes=end.trailing_data_bytes if end else 0,
             is_tar=self._is_tar,
-            captured=tuple(sorted(self._captured.items())),
+            captured=dict(sorted(self._captured.items())),
         )
 
 

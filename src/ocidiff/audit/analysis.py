@@ -15,7 +15,7 @@ from typing import BinaryIO
 from ..api import OpenedArchive, OpenOptions, open_archive, pump_member
 from ..compression import new_decoder, sniff
 from ..errors import OcidiffError
-from ..inventory import Depth, LayerInventory, PumpOptions, normalize_entry_path
+from ..inventory import NO_FILES, Depth, LayerInventory, PumpOptions, normalize_entry_path
 from ..progress import Progress
 from ..tar.events import ArchiveEnd, EntryData, EntryEnd, EntryHeader, EntryKind, NeedData
 from ..tar.parser import TarParser
@@ -69,7 +69,7 @@ def stored_form(inventory: LayerInventory, facts: LayerFacts) -> LayerRecord:
     entries = inventory.entries
     if entries is not None:
         entries = tuple(e if e.chunks is None else replace(e, chunks=None) for e in entries)
-    return LayerRecord(replace(inventory, entries=entries, captured=()), facts)
+    return LayerRecord(replace(inventory, entries=entries, captured=NO_FILES), facts)
 
 
 def analyse_member(
@@ -111,7 +111,7 @@ def analyse_at(path_text: str, member: str, options: OpenOptions) -> LayerOutcom
 
 def _missing(inventory: LayerInventory) -> set[str]:
     """Wanted files the pump did not capture (too big for the budget)."""
-    captured = {digest for digest, _ in inventory.captured}
+    captured = inventory.captured
     return {
         e.path
         for e in wanted_entries(inventory.entries or ())
@@ -120,11 +120,11 @@ def _missing(inventory: LayerInventory) -> set[str]:
 
 
 def _contents_by_path(inventory: LayerInventory) -> dict[str, bytes]:
-    captured = dict(inventory.captured)
+    captured = inventory.captured
     return {
         e.path: captured[e.digest]
         for e in wanted_entries(inventory.entries or ())
-        if e.digest in captured
+        if e.digest is not None and e.digest in captured
     }
 
 

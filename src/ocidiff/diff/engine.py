@@ -7,6 +7,7 @@ skipped, diff_ids are compared before any tar is opened.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -306,7 +307,7 @@ def _layer_node(
         inv_b.entries,
         locator,
         exclude=options.exclude,
-        contents={**sides[0].contents, **sides[1].contents},
+        contents=ChainMap(sides[1].contents, sides[0].contents),  # type: ignore[arg-type]
         explain=explain,
         epochs=epochs,
     )
@@ -412,7 +413,7 @@ def _filesystem_node(
         merged_new,
         f"{key}/filesystem",
         exclude=options.exclude,
-        contents={**sides[0].contents, **sides[1].contents},
+        contents=ChainMap(sides[1].contents, sides[0].contents),  # type: ignore[arg-type]
         explain=explain,
         epochs=epochs,
         check_order=False,
