@@ -19,15 +19,11 @@ from .errors import CompressionError, LimitExceededError
 from .source import normalize_member_path
 from .tar.events import (
     ArchiveEnd,
-    EntryData,
-    EntryEnd,
-    EntryHeader,
     EntryKind,
-    NeedData,
     TarEntry,
     Trailer,
 )
-from .tar.parser import TarLimits, TarParser
+from .tar.parser import TarLimits
 from .tar.sparse import HOLE_FILL
 from .tar.walk import TarWalker
 
@@ -251,13 +247,13 @@ class TarStage:
         self._holes = 0
         self._deep = options.depth is Depth.INVENTORY
         # The tar's structure is checked at every depth: at DIGESTS by a walk from header to
-        # header that builds nothing (verify), at INVENTORY by the parser, hashing every file.
-        self._parser: TarParser | None = None
-        self._walker: TarWalker | None = None
-        if self._deep:
-            self._parser = TarParser(tar_limits(options))
-        else:
-            self._walker = TarWalker(tar_limits(options), on_hole=self._count_hole)
+        # header that builds nothing (verify), at INVENTORY by a walk that lists every member
+        # to this stage (`begin`, `data`, `end`), which hashes every file.
+        self._walker: TarWalker | None = TarWalker(
+            tar_limits(options),
+            on_hole=self._count_hole,
+            visitor=self if self._deep else None,
+        )
         self._entries: list[FileEntry] = []
         self._by_path: dict[str, str | None] = {}
         self._current: _FileHasher | None = None
@@ -282,7 +278,7 @@ class TarStage:
             self._sha.update(data)
         self._size += len(data)
         self._check_limits()
-        if self._parser is None and self._walker is None:
+        if self._walker is None:
             return
         if self._head is not None:
             # Decide tar or not from a whole first block: in-toto statements, artifacts and
@@ -293,15 +289,10 @@ class TarStage:
             head, self._head = bytes(self._head), None
             if not looks_like_tar(head):
                 self._is_tar = False
-                self._parser = self._walker = None
+                self._walker = None
                 return
             data = head
-        if self._walker is not None:
-            self._walker.feed(data)
-            return
-        assert self._parser is not None
-        self._parser.feed(data)
-        self._drain()
+        self._walker.feed(data)
 
     def _check_limits(self) -> None:
         options = self._options
@@ -323,30 +314,9 @@ class TarStage:
                     option="--max-ratio",
                 )
 
-    def _drain(self) -> None:
-        parser = self._parser
-        assert parser is not None
-        while True:
-            event = parser.next_event()
-            if isinstance(event, NeedData):
-                return
-            if isinstance(event, EntryData):
-                if type(event.data) is memoryview and event.data.obj is HOLE_FILL:
-                    self._holes += len(event.data)
-                    self._check_limits()
-                if self._current is not None:
-                    self._current.update(event.data)
-                if self._capture is not None:
-                    self._capture.append(bytes(event.data))
-            elif isinstance(event, EntryHeader):
-                self._begin(event.entry)
-            elif isinstance(event, EntryEnd):
-                self._complete(event.entry)
-            elif isinstance(event, ArchiveEnd):
-                self._end = event
-                return
+    # -- the walker's visitor: one member at a time -----------------------------------------
 
-    def _begin(self, entry: TarEntry) -> None:
+    def begin(self, entry: TarEntry) -> None:
         self._capture = None
         if entry.kind is EntryKind.FILE and self._deep:
             chunked = entry.size >= self._options.chunk_threshold
@@ -357,6 +327,14 @@ class TarStage:
         else:
             self._current = None
 
+    def data(self, piece: memoryview | bytes) -> None:
+        if type(piece) is memoryview and piece.obj is HOLE_FILL:
+            self._count_hole(len(piece))
+        if self._current is not None:
+            self._current.update(piece)
+        if self._capture is not None:
+            self._capture.append(bytes(piece))
+
     def _shared_chunker(self) -> Any:
         if self._chunker is None:
             from .chunking import ChunkDigester, ChunkParams
@@ -365,7 +343,7 @@ class TarStage:
             self._chunker = ChunkDigester(ChunkParams(avg // 4, avg, avg * 4))
         return self._chunker
 
-    def _complete(self, entry: TarEntry) -> None:
+    def end(self, entry: TarEntry) -> None:
         path = normalize_entry_path(entry.name)
         digest: str | None = None
         chunks: tuple[ChunkRef, ...] | None = None
@@ -383,22 +361,15 @@ class TarStage:
 
     def finish(self, blob_digest: str) -> TarFacts:
         entries: tuple[FileEntry, ...] | None = None
-        reading = self._parser is not None or self._walker is not None
-        if reading and self._head is not None:
+        if self._walker is not None and self._head is not None:
             head, self._head = bytes(self._head), None
             if head.strip(b"\0"):  # a short blob that is not an (empty) tar
                 self._is_tar = False
-                self._parser = self._walker = None
-            elif self._walker is not None:
-                self._walker.feed(head)
+                self._walker = None
             else:
-                assert self._parser is not None
-                self._parser.feed(head)
+                self._walker.feed(head)
         if self._walker is not None:
             self._end = self._walker.finish()
-        if self._parser is not None:
-            self._parser.end_of_input()
-            self._drain()
         if self._deep:
             entries = tuple(self._entries)
         end = self._end

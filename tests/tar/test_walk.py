@@ -14,7 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ocidiff.errors import OcidiffError
-from ocidiff.tar import ArchiveEnd, EntryData, NeedData, TarLimits, TarParser
+from ocidiff.tar import (
+    ArchiveEnd,
+    EntryData,
+    EntryEnd,
+    EntryHeader,
+    NeedData,
+    TarEntry,
+    TarLimits,
+    TarParser,
+)
 from ocidiff.tar.sparse import HOLE_FILL
 from ocidiff.tar.walk import TarWalker
 
@@ -68,6 +77,61 @@ def walk(data: bytes, sizes: list[int], limits: TarLimits = LIMITS) -> Outcome:
         return _error(exc)
 
 
+class Recorder:
+    """An `EntryVisitor` writing down members and their content, as `full_listing` does."""
+
+    def __init__(self) -> None:
+        self.members: list[tuple[str, ...]] = []
+        self._open: TarEntry | None = None
+        self._data: list[bytes] = []
+
+    def begin(self, entry: TarEntry) -> None:
+        assert self._open is None, "begin before the previous member ended"
+        self._open, self._data = entry, []
+
+    def data(self, piece: memoryview | bytes) -> None:
+        assert self._open is not None, "data outside a member"
+        self._data.append(bytes(piece))
+
+    def end(self, entry: TarEntry) -> None:
+        assert entry == self._open, "end of another member than began"
+        self.members.append((repr(entry), repr(b"".join(self._data))))
+        self._open = None
+
+
+def full_listing(data: bytes, limits: TarLimits = LIMITS) -> tuple[Outcome, list[tuple[str, ...]]]:
+    recorder = Recorder()
+    parser = TarParser(limits)
+    try:
+        parser.feed(data)
+        parser.end_of_input()
+        while True:
+            event = parser.next_event()
+            if isinstance(event, EntryHeader):
+                recorder.begin(event.entry)
+            elif isinstance(event, EntryData):
+                recorder.data(event.data)
+            elif isinstance(event, EntryEnd):
+                recorder.end(event.entry)
+            elif isinstance(event, ArchiveEnd):
+                return _end(event, 0), recorder.members
+    except OcidiffError as exc:
+        return _error(exc), recorder.members
+
+
+def listing(
+    data: bytes, sizes: list[int], limits: TarLimits = LIMITS
+) -> tuple[Outcome, list[tuple[str, ...]]]:
+    recorder = Recorder()
+    walker = TarWalker(limits, visitor=recorder)
+    try:
+        for piece in chunks_of(data, itertools.cycle(sizes)):
+            walker.feed(piece)
+        return _end(walker.finish(), 0), recorder.members
+    except OcidiffError as exc:
+        return _error(exc), recorder.members
+
+
 CHUNKINGS = [[1 << 20], [512], [511, 513], [1, 7, 300, 4096], [100_000]]
 CORPUS = [(name, data) for name, data in corpus_archives() if len(data) < 8 << 20]
 BUILT = sorted(built_archives().items())
@@ -78,6 +142,13 @@ def test_real_and_corpus_archives_end_alike(name: str, data: bytes) -> None:
     expected = full_parse(data)
     for sizes in CHUNKINGS:
         assert walk(data, sizes) == expected, (name, sizes)
+
+
+@pytest.mark.parametrize(("name", "data"), CORPUS + BUILT, ids=lambda v: str(v)[:40])
+def test_listing_gives_the_parsers_members_and_content(name: str, data: bytes) -> None:
+    expected = full_listing(data)
+    for sizes in CHUNKINGS:
+        assert listing(data, sizes) == expected, (name, sizes)
 
 
 @pytest.mark.parametrize(("name", "data"), BUILT, ids=[n for n, _ in BUILT])
@@ -95,7 +166,9 @@ def test_every_truncation_of_the_head_ends_alike(name: str, data: bytes) -> None
     }
     for cut in sorted(cuts):
         piece = data[:cut]
-        assert walk(piece, [rng.choice([64, 512, 1000, 1 << 20])]) == full_parse(piece), (name, cut)
+        sizes = [rng.choice([64, 512, 1000, 1 << 20])]
+        assert walk(piece, sizes) == full_parse(piece), (name, cut)
+        assert listing(piece, sizes) == full_listing(piece), (name, cut)
 
 
 def test_limits_trip_alike() -> None:
@@ -106,6 +179,7 @@ def test_limits_trip_alike() -> None:
         TarLimits(max_pax_record=8),
     ):
         assert walk(data, [700], limits) == full_parse(data, limits)
+        assert listing(data, [700], limits) == full_listing(data, limits)
     paxed = pax_header([(b"mtime", b"1.5")]) + member(b"a", b"1") + end()
     assert walk(paxed, [512], TarLimits(max_pax_record=8))[0] == "error"
 
@@ -126,6 +200,7 @@ def test_pax_records_the_walker_must_not_accept_alone() -> None:
         data = pax_header(records) + member(b"f", b"y" * 700) + member(b"g", b"z") + end()
         assert walk(data, [1 << 20]) == full_parse(data), records
         assert walk(data, [513]) == full_parse(data), records
+        assert listing(data, [513]) == full_listing(data), records
 
 
 def test_global_header_hands_the_rest_to_the_parser() -> None:
@@ -174,3 +249,4 @@ def test_damaged_archives_end_alike(
         data[at % len(data)] ^= xor
     damaged = bytes(data[: cut % (len(data) + 1)])
     assert walk(damaged, sizes) == full_parse(damaged)
+    assert listing(damaged, sizes) == full_listing(damaged)

@@ -18,19 +18,47 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Callable
+from typing import Protocol
 
-from ocidiff.tar.events import ArchiveEnd, EntryData, EntryEnd, EntryHeader, NeedData, Trailer
-from ocidiff.tar.header import BLOCK_SIZE
+from ocidiff.tar.events import (
+    ArchiveEnd,
+    EntryData,
+    EntryEnd,
+    EntryHeader,
+    EntryKind,
+    NeedData,
+    TarEntry,
+    TarFormat,
+    Trailer,
+)
+from ocidiff.tar.header import BLOCK_SIZE, detect_format
 from ocidiff.tar.limits import DEFAULT_LIMITS, TarLimits
 from ocidiff.tar.parser import TarParser, truncated_data
+from ocidiff.tar.pax import decode_name, parse_pax_decimal, parse_pax_time
 from ocidiff.tar.sparse import HOLE_FILL
 
-__all__ = ["TarWalker"]
+__all__ = ["EntryVisitor", "TarWalker"]
+
+
+class EntryVisitor(Protocol):
+    """Receives members as a parse would emit them: `begin`, `data`* (views of fed bytes, valid
+    until the next `feed`; sparse holes as views of the shared zero buffer), `end`."""
+
+    def begin(self, entry: TarEntry) -> None: ...
+
+    def data(self, piece: memoryview | bytes) -> None: ...
+
+    def end(self, entry: TarEntry) -> None: ...
 
 # mode, uid, gid, size, mtime and chksum as Go, tarfile, GNU tar and BuildKit write them: zero
 # padded octal digits and one terminator; then the typeflag. Matched at offset 100 of a header.
 _FIELDS = re.compile(
     rb"[0-7]{7}[\0 ][0-7]{7}[\0 ][0-7]{7}[\0 ]([0-7]{11})[\0 ][0-7]{11}[\0 ]"
+    rb"([0-7]{6}\0 |[0-7]{7}\0)(.)",
+    re.DOTALL,
+)
+_ALL_FIELDS = re.compile(
+    rb"([0-7]{7})[\0 ]([0-7]{7})[\0 ]([0-7]{7})[\0 ]([0-7]{11})[\0 ]([0-7]{11})[\0 ]"
     rb"([0-7]{6}\0 |[0-7]{7}\0)(.)",
     re.DOTALL,
 )
@@ -51,6 +79,22 @@ _NEEDS_PARSER = -1
 _SPACES = b" " * 8
 _ADLER_MODULUS = 65521
 _ZERO_BLOCK = bytes(BLOCK_SIZE)
+_NS_PER_SECOND = 1_000_000_000
+_SCHILY_XATTR = "SCHILY.xattr."
+# Member kinds the fast path lists itself (see `_WITH_DATA` and `_HEADER_ONLY`).
+_FAST_KINDS = {
+    ord("0"): EntryKind.FILE,
+    ord("7"): EntryKind.FILE,
+    ord("1"): EntryKind.HARDLINK,
+    ord("2"): EntryKind.SYMLINK,
+    ord("5"): EntryKind.DIR,
+    ord("6"): EntryKind.FIFO,
+}
+_HAS_DATA = frozenset({EntryKind.FILE})
+
+
+def _is_hole(data: memoryview | bytes) -> bool:
+    return type(data) is memoryview and data.obj is HOLE_FILL
 
 
 def _padded(size: int) -> int:
@@ -68,16 +112,152 @@ def _header(buf: bytes, at: int) -> tuple[int, int] | None:
     if fields is None:
         return None
     size, checksum, typeflag = fields.groups()
+    if not _checksum_ok(buf, at, checksum):
+        return None
+    return int(size, 8), typeflag[0]
+
+
+def _header_fields(buf: bytes, at: int) -> tuple[int, int, int, int, int, int] | None:
+    """`_header` with mode, uid, gid, size, mtime and typeflag, for listing."""
+    fields = _ALL_FIELDS.match(buf, at + 100)
+    if fields is None:
+        return None
+    mode, uid, gid, size, mtime, checksum, typeflag = fields.groups()
+    if not _checksum_ok(buf, at, checksum):
+        return None
+    return int(mode, 8), int(uid, 8), int(gid, 8), int(size, 8), int(mtime, 8), typeflag[0]
+
+
+def _checksum_ok(buf: bytes, at: int, checksum: bytes) -> bool:
     stored = int(checksum[:7].rstrip(b"\0 "), 8)
     block = buf[at : at + BLOCK_SIZE]
     # The sum counts the checksum field as eight spaces (256), whatever it holds.
     field_sum = sum(checksum) - 256
     if stored < _ADLER_MODULUS and block.isascii():
-        if ((zlib.adler32(block) & 0xFFFF) - 1 - field_sum - stored) % _ADLER_MODULUS:
+        return not ((zlib.adler32(block) & 0xFFFF) - 1 - field_sum - stored) % _ADLER_MODULUS
+    return sum(block) - field_sum == stored
+
+
+def _text(buf: bytes, start: int, stop: int) -> bytes:
+    """A NUL-terminated header field."""
+    end = buf.find(0, start, stop)
+    return buf[start : stop if end < 0 else end]
+
+
+def _pax_records(buf: bytes, start: int, end: int) -> list[tuple[bytes, bytes]] | None:
+    """The records of an 'x' header the fast path can apply (see `TarWalker._pax_size`), in
+    order; None when they need the parser."""
+    records: list[tuple[bytes, bytes]] = []
+    at = start
+    while at < end and buf[at] != 0:
+        record = _RECORD.match(buf, at, end)
+        if record is None:
             return None
-    elif sum(block) - field_sum != stored:
+        length, key, value = record.groups()
+        if int(length) != record.end() - at:
+            return None
+        if key in _TIME_KEYS:
+            if _TIME.fullmatch(value) is None:
+                return None
+        elif key in _NUMBER_KEYS:
+            if _NUMBER.fullmatch(value) is None:
+                return None
+        elif key.startswith(_PARSER_PREFIXES):
+            return None
+        records.append((key, value))
+        at = record.end()
+    return records
+
+
+def _listed_entry(
+    buf: bytes,
+    at: int,
+    fields: tuple[int, int, int, int, int, int],
+    records: list[tuple[bytes, bytes]] | None,
+    member_start: int,
+    header_offset: int,
+    max_member: int,
+) -> TarEntry | None:
+    """The entry for the header at `buf[at]` (stream offset `member_start` for its first
+    header), as `build_entry` makes it; None when the parser must judge it (too large)."""
+    mode, uid, gid, size, mtime, flag = fields
+    kind = _FAST_KINDS[flag]
+    fmt = detect_format(buf[at : at + BLOCK_SIZE])
+    name = _text(buf, at, at + 100)
+    uname = gname = b""
+    if fmt is not TarFormat.V7:
+        uname = _text(buf, at + 265, at + 297)
+        gname = _text(buf, at + 297, at + 329)
+        if fmt is TarFormat.USTAR and buf[at + 345]:
+            name = _text(buf, at + 345, at + 500) + b"/" + name
+    linkname = _text(buf, at + 157, at + 257)
+    mtime_ns = mtime * _NS_PER_SECOND
+    atime_ns: int | None = None
+    ctime_ns: int | None = None
+    xattrs: tuple[tuple[str, bytes], ...] = ()
+    pax: tuple[tuple[str, bytes], ...] = ()
+    if records is not None:
+        fmt = TarFormat.PAX
+        pax = tuple((decode_name(key), value) for key, value in records)
+        effective: dict[str, bytes] = {}
+        for key, value in pax:  # the last record wins; an empty value deletes the keyword
+            if value:
+                effective[key] = value
+            else:
+                effective.pop(key, None)
+        if effective:
+            name = effective.get("path", name)
+            linkname = effective.get("linkpath", linkname)
+            uname = effective.get("uname", uname)
+            gname = effective.get("gname", gname)
+            if "size" in effective:
+                size = parse_pax_decimal(effective["size"]) or 0
+            if "uid" in effective:
+                uid = parse_pax_decimal(effective["uid"]) or 0
+            if "gid" in effective:
+                gid = parse_pax_decimal(effective["gid"]) or 0
+            if "mtime" in effective:
+                mtime_ns = parse_pax_time(effective["mtime"]) or 0
+            if "atime" in effective:
+                atime_ns = parse_pax_time(effective["atime"])
+            if "ctime" in effective:
+                ctime_ns = parse_pax_time(effective["ctime"])
+            xattrs = tuple(
+                sorted(
+                    (key[len(_SCHILY_XATTR) :], value)
+                    for key, value in effective.items()
+                    if key.startswith(_SCHILY_XATTR)
+                )
+            )
+    if size > max_member:
         return None
-    return int(size, 8), typeflag[0]
+    if kind not in _HAS_DATA:
+        size = 0
+    return TarEntry(
+        name=name.decode("utf-8", "surrogateescape"),
+        kind=kind,
+        typeflag=chr(flag),
+        mode=mode,
+        uid=uid,
+        gid=gid,
+        uname=uname.decode("utf-8", "surrogateescape"),
+        gname=gname.decode("utf-8", "surrogateescape"),
+        size=size,
+        mtime_ns=mtime_ns,
+        atime_ns=atime_ns,
+        ctime_ns=ctime_ns,
+        linkname=linkname.decode("utf-8", "surrogateescape"),
+        devmajor=0,
+        devminor=0,
+        xattrs=xattrs,
+        pax=pax,
+        format=fmt,
+        long_name=False,
+        header_offset=member_start,
+        data_offset=header_offset + BLOCK_SIZE,
+        stored_size=size,
+        sparse=None,
+    )
 
 
 class TarWalker:
@@ -90,6 +270,7 @@ class TarWalker:
     __slots__ = (
         "_base",
         "_count",
+        "_current",
         "_data_left",
         "_last_head",
         "_limits",
@@ -101,6 +282,7 @@ class TarWalker:
         "_pending_start",
         "_resume",
         "_to_end",
+        "_visitor",
     )
 
     def __init__(
@@ -108,9 +290,13 @@ class TarWalker:
         limits: TarLimits = DEFAULT_LIMITS,
         *,
         on_hole: Callable[[int], None] | None = None,
+        visitor: EntryVisitor | None = None,
     ) -> None:
         self._limits = limits
         self._on_hole = on_hole
+        # With a visitor the walker lists: every member and its data, as a parse emits them.
+        self._visitor = visitor
+        self._current: TarEntry | None = None  # the listed member whose data is flowing
         self._count = 0  # members seen
         self._base = 0  # stream offset of the next byte fed
         self._data_left = 0  # stored data of the current member still to come
@@ -137,6 +323,8 @@ class TarWalker:
                 start = self._feed_parser(buf, start)
             elif self._pending:
                 start = self._grow_pending(buf, start)
+            elif self._visitor is not None:
+                start = self._list(buf, start, self._base)
             else:
                 start = self._walk(buf, start, self._base)
         self._base += len(buf)
@@ -155,6 +343,8 @@ class TarWalker:
             end = self._drain(parser)
             assert end is not None
             return end
+        if self._current is not None:
+            raise truncated_data(self._current, self._data_left, self._base)
         if self._data_left:
             head, start = self._last_head
             parser = TarParser(self._limits, base_offset=start, entries=self._count - 1)
@@ -224,6 +414,72 @@ class TarWalker:
             self._data_left = data
             self._pad_left = -data % BLOCK_SIZE
 
+    def _list(self, buf: bytes, at: int, base: int) -> int:
+        """`_walk` that builds each member's entry and hands it and its data to the visitor."""
+        visitor = self._visitor
+        assert visitor is not None
+        end = len(buf)
+        view = memoryview(buf)
+        limits = self._limits
+        while True:
+            current = self._current
+            if current is not None:
+                left = self._data_left
+                if left:
+                    piece = min(left, end - at)
+                    visitor.data(view[at : at + piece])
+                    at += piece
+                    self._data_left = left - piece
+                    if left > piece:
+                        return end
+                self._current = None
+                visitor.end(current)
+            if self._pad_left:
+                step = min(self._pad_left, end - at)
+                at += step
+                self._pad_left -= step
+                if self._pad_left:
+                    return end
+            if at == end:
+                return end
+            member_start = at
+            if end - at < BLOCK_SIZE:
+                return self._stash(buf, member_start, base, BLOCK_SIZE)
+            fields = _header_fields(buf, at)
+            if fields is None:
+                if buf[at] == 0 and buf[at : at + BLOCK_SIZE] == _ZERO_BLOCK:
+                    return self._to_parser(buf, member_start, base, to_end=True)
+                return self._to_parser(buf, member_start, base)
+            records: list[tuple[bytes, bytes]] | None = None
+            if fields[5] == _PAX_LOCAL:
+                size = fields[3]
+                if size > limits.max_pax_record:
+                    return self._to_parser(buf, member_start, base)
+                header = at + BLOCK_SIZE + -(-size // BLOCK_SIZE) * BLOCK_SIZE
+                if header + BLOCK_SIZE > end:
+                    return self._stash(buf, member_start, base, header + BLOCK_SIZE - at)
+                records = _pax_records(buf, at + BLOCK_SIZE, at + BLOCK_SIZE + size)
+                if records is None:
+                    return self._to_parser(buf, member_start, base)
+                at = header
+                fields = _header_fields(buf, at)
+                if fields is None:
+                    return self._to_parser(buf, member_start, base)
+            flag = fields[5]
+            if flag not in _FAST_KINDS:
+                return self._to_parser(buf, member_start, base, to_end=flag == _PAX_GLOBAL)
+            entry = _listed_entry(
+                buf, at, fields, records, base + member_start, base + at, limits.max_member_size
+            )
+            if entry is None or self._count >= limits.max_entries:
+                return self._to_parser(buf, member_start, base)
+            self._count += 1
+            at += BLOCK_SIZE
+            visitor.begin(entry)
+            self._current = entry
+            self._data_left = entry.stored_size
+            self._pad_left = -entry.stored_size % BLOCK_SIZE
+
     def _consume(self, count: int) -> None:
         """`count` bytes of the current member's data and padding went by."""
         taken = min(count, self._data_left)
@@ -273,7 +529,10 @@ class TarWalker:
         self._pending = bytearray()
         # Walk the gathered headers alone: they end exactly where the member's data begins,
         # so the walk either sets up the data skip or stashes again, asking for more.
-        self._walk(head, 0, head_start)
+        if self._visitor is not None:
+            self._list(head, 0, head_start)
+        else:
+            self._walk(head, 0, head_start)
         return start + take
 
     # -- the parser's turn ------------------------------------------------------------------
@@ -306,9 +565,13 @@ class TarWalker:
                 return None
             if isinstance(event, EntryData):
                 data = event.data
-                if self._on_hole is not None and type(data) is memoryview and data.obj is HOLE_FILL:
+                if self._visitor is not None:
+                    self._visitor.data(data)
+                elif self._on_hole is not None and _is_hole(data):
                     self._on_hole(len(data))
             elif isinstance(event, EntryEnd):
+                if self._visitor is not None:
+                    self._visitor.end(event.entry)
                 if not self._to_end:
                     entry = event.entry
                     self._resume = entry.data_offset + _padded(entry.stored_size)
@@ -317,5 +580,5 @@ class TarWalker:
                     return None
             elif isinstance(event, ArchiveEnd):
                 return event
-            elif isinstance(event, EntryHeader):
-                continue
+            elif isinstance(event, EntryHeader) and self._visitor is not None:
+                self._visitor.begin(event.entry)
