@@ -111,6 +111,9 @@ def targets(rows: dict[str, Row]) -> list[Target]:
                             _ratio(rows, floor, f"inventory-{kind}"), 0.7, True, "x floor"))
     found.append(Target("shared-diff", "shared-layer diff within 1.2x of `ls` of that one layer",
                         _ratio(rows, "diff-shared", "ls-layer"), 1.2, False, "x"))
+    found.append(Target("shared-diff-both", "shared-layer diff within 1.2x of `ls` of both "
+                        "versions of that layer (the bytes the diff must read)",
+                        _ratio(rows, "diff-shared", "ls-both"), 1.2, False, "x"))
     found.append(Target("warm-cache", "warm-cache diff >= 20x faster than cold",
                         _ratio(rows, "diff-cold", "diff-warm"), 20.0, True, "x faster"))
     measured = [r.peak_rss_mib for r in rows.values() if r.is_ocidiff and not r.pending]

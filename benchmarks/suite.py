@@ -6,8 +6,9 @@ Generates (once; cached under benchmarks/work/suite/) BuildKit-like images of SI
 layer bytes each, then runs every command as a child process N times, interleaved, and keeps the
 best wall time and the highest peak RSS: the floor (decompress + both sha256, benchmarks/floor.py),
 `verify`, `ls --merged` (full inventory), `diff` of two images differing everywhere, `diff` of two
-images sharing all but one layer next to `ls` of that one layer, and that diff with a cold and a
-warm cache. Writes benchmarks/results/<SIZE>.md and .json (see benchmarks/README.md).
+images sharing all but one layer next to `ls` of that one layer and `ls` of both its versions (an
+image made of just the two blobs that diff reads), and that diff with a cold and a warm cache.
+Writes benchmarks/results/<SIZE>.md and .json (see benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from typing import Any
 
 import measure
 import scorecard
+import synth_images
 from image_set import BlobFacts, ImageFile, ImageSet, read_set
+from synth_images import fx  # scripts/fixturelib, put on the path by synth_images
 
 HERE = Path(__file__).resolve().parent
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 1 << 10,
@@ -131,6 +134,10 @@ def build_cases(images: ImageSet, work: Path) -> list[Case]:
          "floor-shared", ok=(0, 1))
     ours("ls-layer", "5. ls of that one layer alone", ["ls", images.changed_blob, "--format",
          "jsonl"], [c.layers[k]], None)
+    # The diff must inventory both versions of the changed layer: this row reads exactly those
+    # bytes, with the same inventory work, so diff-shared / ls-both is what the diff adds.
+    ours("ls-both", "5. ls of both versions of that layer", ["ls", str(_pair_image(images, work)),
+         "--format", "jsonl"], shared, "floor-shared")
     cache = work / "cache-bench"
     for key, title, wipe in (("diff-cold", "6. same diff, cold cache", cache),
                              ("diff-warm", "6. same diff, warm cache", None)):
@@ -140,6 +147,47 @@ def build_cases(images: ImageSet, work: Path) -> list[Case]:
             row = replace(cases[-1].row, pending="this ocidiff has no --cache-dir yet")
             cases[-1] = replace(cases[-1], row=row)
     return cases
+
+
+def _pair_image(images: ImageSet, work: Path) -> Path:
+    """An OCI tarball whose one image holds the changed layer of a-gzip and of c-gzip (made
+    once, from the set's own blobs): what the shared-layer diff has to read, and nothing else."""
+    k = images.changed_layer
+    layers = [images.a_gzip.layers[k], images.c_gzip.layers[k]]
+    target = work / f"pair-{images.label}.tar"
+    if target.exists():
+        return target
+    spans = _blob_spans(images.a_gzip) | _blob_spans(images.c_gzip)
+    parts = work / f"pair-{images.label}.parts"
+    parts.mkdir(exist_ok=True)
+    blobs: dict[str, Path | bytes] = {}
+    for layer in layers:
+        source, offset, size, _ = spans[layer.digest]
+        blob = parts / layer.digest.split(":")[1]
+        with open(source, "rb") as src, open(blob, "wb") as out:
+            src.seek(offset)
+            out.write(src.read(size))
+        blobs[layer.digest] = blob
+    config = json.dumps({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [layer.diff_id for layer in layers]},
+    }).encode()
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": fx.MT_OCI_MANIFEST,
+        "config": {"mediaType": fx.MT_OCI_CONFIG, "digest": fx.sha256_digest(config),
+                   "size": len(config)},
+        "layers": [{"mediaType": b.media_type, "digest": b.digest, "size": b.size}
+                   for b in layers],
+    }).encode()
+    blobs[fx.sha256_digest(config)] = config
+    blobs[fx.sha256_digest(manifest)] = manifest
+    index = fx.index_json([{"mediaType": fx.MT_OCI_MANIFEST,
+                            "digest": fx.sha256_digest(manifest), "size": len(manifest)}])
+    partial = target.with_suffix(".partial")
+    synth_images.write_oci_tarball(partial, blobs, index)
+    partial.rename(target)
+    shutil.rmtree(parts)
+    return target
 
 
 def _warm_page_cache(images: ImageSet) -> None:

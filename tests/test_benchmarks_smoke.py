@@ -30,6 +30,7 @@ ROW_KEYS = [
     "floor-shared",
     "diff-shared",
     "ls-layer",
+    "ls-both",
     "diff-cold",
     "diff-warm",
 ]
@@ -39,6 +40,7 @@ TARGET_KEYS = [
     "verify-zstd",
     "inventory-zstd",
     "shared-diff",
+    "shared-diff-both",
     "warm-cache",
     "peak-rss",
 ]

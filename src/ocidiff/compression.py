@@ -171,13 +171,13 @@ class _GzipDecoder:
         self._in_padding = False
 
     def feed(self, data: bytes | memoryview, sink: Sink) -> None:
-        chunk = bytes(data)
+        chunk: bytes | memoryview = data  # the inflater takes views: no copy of the input
         if self._header is None and len(self._head) < 512:
-            self._head += chunk[: 512 - len(self._head)]
+            self._head += bytes(chunk[: 512 - len(self._head)])
             self._header = parse_gzip_header(self._head) if len(self._head) >= 512 else None
         while chunk:
             if self._in_padding:
-                self._absorb_padding(chunk)
+                self._absorb_padding(bytes(chunk))
                 return
             try:
                 out = self._inflater.decompress(chunk, OUTPUT_PIECE)
