@@ -5,7 +5,7 @@ Strategy:
   chunking and capture parameters), so anything that would change the inventory changes the key.
 - Only inventories computed at `Depth.INVENTORY` are stored; `verify` never reads the cache,
   because its job is to read the bytes.
-- A file is `MAGIC`, the captured small files (zstd frames of ~64 KiB, read back on demand),
+- A file is `MAGIC`, the captured small files (zstd frames of ~16 KiB, read back on demand),
   the document (zstd-compressed JSON) and a footer with the blake3 of both parts; see
   `_write_entry`. Anything that fails a checksum, the decode or the key check is treated as
   absent and removed: a cache entry is never trusted on its name alone.
@@ -37,7 +37,7 @@ from .tar.events import EntryKind, Trailer
 MAGIC = b"OCIDIFF-LAYER-CACHE 2\n"
 DEFAULT_MAX_BYTES = 4 << 30
 _SUFFIX = ".inv"
-_GROUP_BYTES = 64 << 10  # captured files are compressed in frames of about this much
+_GROUP_BYTES = 16 << 10  # captured files are compressed in frames of about this much
 _FOOTER = struct.Struct("<Q32s32s")  # document length, its blake3, the captured files' blake3
 
 
@@ -159,7 +159,7 @@ def open_cache(directory: str | None, enabled: bool = True) -> LayerCache | None
 
 # -- the file format ----------------------------------------------------------------------------
 #
-# MAGIC, then the captured files in zstd frames of about 64 KiB each, then the document
+# MAGIC, then the captured files in zstd frames of about 16 KiB each, then the document
 # (zstd-compressed JSON: the facts, the entries, and where each captured file lies), then a
 # footer: the document's length, its blake3, and the blake3 of everything between MAGIC and the
 # document.
@@ -291,13 +291,14 @@ class CachedFiles(Mapping[str, bytes]):
 
 def _inventory(document: dict[str, Any], captured: Mapping[str, bytes]) -> LayerInventory:
     trailer = document["trailer"]
+    shared: dict[object, Any] = {}
     return LayerInventory(
         digest=str(document["digest"]),
         size=int(document["size"]),
         diff_id=str(document["diff_id"]),
         uncompressed_size=int(document["uncompressed_size"]),
         compression=_compression(document["compression"]),
-        entries=tuple(_entry(record) for record in document["entries"]),
+        entries=tuple(_entry(record, shared) for record in document["entries"]),
         trailer=Trailer(trailer) if trailer is not None else None,
         trailing_data_bytes=int(document["trailing_data_bytes"]),
         is_tar=bool(document["is_tar"]),
@@ -334,15 +335,26 @@ def _entry_record(entry: FileEntry) -> list[Any]:
     ]
 
 
-def _entry(record: list[Any]) -> FileEntry:
+_KINDS = {kind.value: kind for kind in EntryKind}
+
+
+def _entry(record: list[Any], shared: dict[object, Any]) -> FileEntry:
+    """One entry from its record; `shared` keeps one copy of values entries repeat."""
     if len(record) != len(FileEntry.__slots__):
         raise ValueError("entry record of the wrong length")
-    fields = list(record)
-    fields[2] = EntryKind(fields[2])
-    fields[16] = tuple((str(name), str(value)) for name, value in fields[16])
-    fields[18] = tuple(fields[18])
+    fields = record
+    fields[2] = _KINDS[fields[2]]
+    xattrs = fields[16]
+    fields[16] = tuple((str(name), str(value)) for name, value in xattrs) if xattrs else ()
+    pax_keys = tuple(fields[18])
+    fields[18] = shared.setdefault(pax_keys, pax_keys)
+    if fields[1] == fields[0]:
+        fields[1] = fields[0]  # name and path: one string when equal, as the pump keeps them
+    for index in (3, 4, 7, 8, 17):  # mode, raw mode, uname, gname, encoding
+        fields[index] = shared.setdefault(fields[index], fields[index])
     chunks = fields[20]
-    fields[20] = None if chunks is None else tuple(ChunkRef(o, n, d) for o, n, d in chunks)
+    if chunks is not None:
+        fields[20] = tuple(ChunkRef(o, n, d) for o, n, d in chunks)
     return FileEntry(*fields)
 
 
