@@ -375,7 +375,7 @@ def test_limit_options_match_library_defaults() -> None:
                     reason="a minute of CPU: set OCIDIFF_HOSTILE_FULL=1")
 def test_a_million_entries(tmp_path: Path) -> None:
     """A million tiny entries in a layer (ls) and in the archive itself (verify, streamed):
-    under the default limits both finish, in bounded memory (README "Limits": ~0.7 KB each)."""
+    under the default limits both finish, in bounded memory (README "Limits": ~0.6 KB each)."""
     import zstandard
 
     blob, diff_id = bombs.many_entries_layer(1_000_000)
