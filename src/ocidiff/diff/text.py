@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
+from ..safe_text import CONTENT_ESCAPES, terminal_safe
 from .findings import Cause, ContentFinding, capped, counted, shown_bytes
 
 TEXT_SNIFF_BYTES = 8192
@@ -48,9 +49,6 @@ _MASK = b"<timestamp>"
 _Line = TypeVar("_Line", bytes, str)
 
 # Control characters are shown escaped so a diff can never drive a terminal.
-_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x09), *range(0x0A, 0x20), 0x7F)}
-
-
 def is_text(data: bytes) -> bool:
     """Text by the usual heuristic: no NUL in the first 8 KiB (every byte decodes as latin-1)."""
     return b"\0" not in data[:TEXT_SNIFF_BYTES]
@@ -240,7 +238,7 @@ def unified_diff(old: bytes, new: bytes, *, path: str, max_lines: int = 200) -> 
     header = [f"--- a/{name}", f"+++ b/{name}"]
     too_big = max(len(old), len(new)) > DIFF_MAX_BYTES or max(len(a), len(b)) > DIFF_MAX_LINES
     body = _summary_lines(a, b) if too_big else _difflib_lines(a, b)
-    out = [_printable(line) for line in header]
+    out = [terminal_safe(line) for line in header]
     extra = 0
     for line in body:
         if len(out) < max_lines:
@@ -272,4 +270,4 @@ def _summary_lines(a: list[str], b: list[str]) -> Iterator[str]:
 
 
 def _printable(line: str) -> str:
-    return line.translate(_ESCAPES)
+    return line.translate(CONTENT_ESCAPES)

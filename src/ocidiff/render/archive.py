@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from ..digest import short
 from ..inventory import LayerInventory
 from ..oci.image import ImageArchive, ImageRef
+from ..safe_text import terminal_safe
 from .formatting import human_size
 
 
@@ -49,7 +50,8 @@ def render_inspect(archive: ImageArchive, deep: Mapping[str, LayerInventory] | N
         )
     for problem in archive.problems:
         lines.append(f"PROBLEM   {problem.kind.value}: {problem.subject}: {problem.message}")
-    return "\n".join(lines) + "\n"
+    # Tags, annotations, names and paths all come from the archive: none may drive the terminal.
+    return "\n".join(terminal_safe(line) for line in lines) + "\n"
 
 
 def _image_lines(image: ImageRef, deep: Mapping[str, LayerInventory]) -> list[str]:

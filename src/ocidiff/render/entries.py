@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..inventory import FileEntry
+from ..safe_text import terminal_safe
 from .formatting import format_ns, mode_string
 
 
@@ -39,34 +40,21 @@ def entry_record(entry: FileEntry, layer: int | None) -> dict[str, Any]:
 
 
 def entry_line(entry: FileEntry, layer: int | None) -> str:
+    """One `ls` text line; every name from the image goes through `terminal_safe`."""
     link = ""
     if entry.linkname:
-        link = (
-            f" -> {entry.linkname}"
-            if entry.kind.value == "symlink"
-            else f" link to {entry.linkname}"
-        )
-    xattrs = f" xattrs={','.join(k for k, _ in entry.xattrs)}" if entry.xattrs else ""
+        target = terminal_safe(entry.linkname)
+        link = f" -> {target}" if entry.kind.value == "symlink" else f" link to {target}"
+    xattrs = ""
+    if entry.xattrs:
+        xattrs = f" xattrs={','.join(terminal_safe(k) for k, _ in entry.xattrs)}"
     origin = f"  [layer {layer}]" if layer is not None else ""
     digest = (entry.digest or "")[:16] or "-"
     owner = f"{entry.uid}/{entry.gid}"
     if entry.uname or entry.gname:
-        owner += f"({entry.uname}/{entry.gname})"
+        owner += f"({terminal_safe(entry.uname)}/{terminal_safe(entry.gname)})"
     return (
         f"{mode_string(entry.kind, entry.mode)} {owner:>9} {entry.size:>10} "
-        f"{format_ns(entry.mtime_ns)} {digest:16} {_printable(entry.path)}"
-        f"{_printable(link)}{xattrs}{origin}"
-    )
-
-
-def _printable(text: str) -> str:
-    """Names come from untrusted archives: escape control characters and undecodable bytes."""
-    if text.isprintable():
-        return text
-    return (
-        text.encode("utf-8", "surrogateescape")
-        .decode("ascii", "backslashreplace")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
+        f"{format_ns(entry.mtime_ns)} {digest:16} {terminal_safe(entry.path)}"
+        f"{link}{xattrs}{origin}"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import textwrap
 
 from ..report import Change, Node, Report
+from ..safe_text import terminal_safe
 
 _WIDTH = 80
 _VERDICT_TEXT = {
@@ -26,8 +27,8 @@ def render_text(report: Report, *, colour: bool = False, max_changes: int = 40) 
     if colour:
         verdict = f"\x1b[1;{_COLOURS.get(summary.verdict, '0')}m{verdict}\x1b[0m"
     lines = _wrap(verdict)
-    lines.append(f"  {report.inputs[0]}")
-    lines.append(f"  {report.inputs[1]}")
+    lines.append(f"  {terminal_safe(report.inputs[0])}")
+    lines.append(f"  {terminal_safe(report.inputs[1])}")
     if summary.incomplete:
         lines.append("  INCOMPLETE: part of the comparison could not be done (see below)")
     if report.causes:
@@ -58,18 +59,20 @@ def render_text(report: Report, *, colour: bool = False, max_changes: int = 40) 
 
 
 def describe_change(change: Change) -> str:
-    where = change.locator
+    """One change as text; paths, values and details come from images: made terminal-safe."""
+    where = terminal_safe(change.locator)
     what = f" {change.field}" if change.field else ""
     values = ""
     if change.old is not None or change.new is not None:
         values = f": {_short(change.old)} -> {_short(change.new)}"
-    detail = f" ({change.detail})" if change.detail else ""
+    detail = f" ({terminal_safe(change.detail)})" if change.detail else ""
     return f"{where}{what}{values}{detail}"
 
 
 def _short(value: str | None, limit: int = 60) -> str:
     if value is None:
         return "(none)"
+    value = terminal_safe(value)
     return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
@@ -92,7 +95,7 @@ def _node_lines(node: Node, depth: int, lines: list[str], budget: list[int]) -> 
     lines.extend(_wrap(f"{indent}{node.kind} {_short(node.name, 200)}: {node.status}{facts}",
                        hang=len(indent) + 4))
     for note in node.notes:
-        lines.extend(_wrap(f"{indent}  note: {note}", hang=len(indent) + 8))
+        lines.extend(_wrap(f"{indent}  note: {terminal_safe(note)}", hang=len(indent) + 8))
     for change in node.changes:
         budget[0] -= 1
         if budget[0] >= 0:
@@ -106,7 +109,9 @@ def _node_lines(node: Node, depth: int, lines: list[str], budget: list[int]) -> 
     if node.kind == "entry":
         for key, value in node.facts:
             if key in _ENTRY_FACTS:
-                lines.extend(_wrap(f"{indent}  {key}: {value}", hang=len(indent) + 6))
+                lines.extend(
+                    _wrap(f"{indent}  {key}: {terminal_safe(value)}", hang=len(indent) + 6)
+                )
     if node.text_diff:
         for line in node.text_diff.splitlines():
             lines.extend(_diff_line(indent + "  ", line))
