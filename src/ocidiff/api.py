@@ -306,7 +306,8 @@ class _StreamScan:
         self._stages = None
 
     def _fail(self, error: OcidiffError) -> None:
-        self.failed[self._path] = error.located(member=self._path)
+        # `blob`, not `member`: an error inside the layer already names the entry it hit.
+        self.failed[self._path] = error.located(blob=self._path)
         self.pumped.pop(self._path, None)  # a duplicate name must not keep an earlier result
         self._stages = None
 
@@ -363,7 +364,7 @@ def pump_member(
     decompress on a second thread while this one parses (see `_pump_in_turn`)."""
     failure = opened.failed.get(_norm(member))
     if failure is not None:
-        raise failure.located(file=opened.source.name, member=member)
+        raise failure.located(file=opened.source.name, blob=member)
     pre = opened.prepumped.get(_norm(member))
     if pre is not None:
         if options.depth is Depth.INVENTORY and pre.entries is None and pre.is_tar:
@@ -381,7 +382,8 @@ def pump_member(
             else:
                 inventory = _pump_pipelined(reader, options)
     except OcidiffError as exc:
-        raise exc.located(file=opened.source.name, member=member) from None
+        # `blob`, not `member`: an error inside the layer already names the entry it hit.
+        raise exc.located(file=opened.source.name, blob=member) from None
     if opened.cache is not None and options.depth is Depth.INVENTORY and inventory.is_tar:
         opened.cache.put(inventory)
     return inventory

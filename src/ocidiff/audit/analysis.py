@@ -93,7 +93,7 @@ def analyse_member(
         facts = extract_facts(inventory.entries or (), contents)
     except OcidiffError as exc:
         digest, size = _plain_digest(opened, member)
-        located = exc.located(file=opened.source.name, member=member)
+        located = exc.located(file=opened.source.name, blob=member)
         return LayerFailure(located.one_line(), digest, size, size)
     return LayerResult(stored_form(inventory, facts), read)
 
