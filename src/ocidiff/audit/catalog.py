@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -42,6 +43,26 @@ def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     db.execute("COMMIT")
 
 
+def _retry_while_locked(step: Callable[[], None]) -> None:
+    """Run `step`, again while another process holds the lock it needs.
+
+    Switching a new catalog to WAL while a second process opens it can fail at once with
+    "database is locked" (SQLite gives up without calling the busy handler when the other side
+    is setting up the WAL index), so opening retries for up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.01
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
 class Catalog:
     """A read-write connection to one catalog file (or an in-memory one)."""
 
@@ -50,12 +71,15 @@ class Catalog:
         try:
             self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             self.db.execute("PRAGMA foreign_keys = ON")
-            if path != MEMORY:
-                self.db.execute("PRAGMA journal_mode = WAL")
-                self.db.execute("PRAGMA synchronous = NORMAL")
-            migrate(self.db)
+            _retry_while_locked(lambda: self._prepare(path))
         except sqlite3.DatabaseError as exc:
             raise InputError(f"not a usable catalog: {exc}", file=path) from None
+
+    def _prepare(self, path: str) -> None:
+        if path != MEMORY:
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+        migrate(self.db)
 
     def close(self) -> None:
         self.db.close()
