@@ -145,8 +145,8 @@ def _text(buf: bytes, start: int, stop: int) -> bytes:
 
 
 def _pax_records(buf: bytes, start: int, end: int) -> list[tuple[bytes, bytes]] | None:
-    """The records of an 'x' header the fast path can apply (see `TarWalker._pax_size`), in
-    order; None when they need the parser."""
+    """The records of an 'x' header, in order, when the fast path can apply them; None when
+    they need the parser: malformed, sparse, base64 xattrs, a value with a newline in it."""
     records: list[tuple[bytes, bytes]] = []
     at = start
     while at < end and buf[at] != 0:
@@ -489,27 +489,14 @@ class TarWalker:
     @staticmethod
     def _pax_size(buf: bytes, start: int, end: int) -> int | None:
         """The size a valid 'x' header's records set (None: none), or `_NEEDS_PARSER` when the
-        records need the parser: malformed, sparse, base64 xattrs, a value with a newline."""
+        records need the parser (see `_pax_records`)."""
+        records = _pax_records(buf, start, end)
+        if records is None:
+            return _NEEDS_PARSER
         size: int | None = None
-        at = start
-        while at < end and buf[at] != 0:
-            record = _RECORD.match(buf, at, end)
-            if record is None:
-                return _NEEDS_PARSER
-            length, key, value = record.groups()
-            if int(length) != record.end() - at:
-                return _NEEDS_PARSER
-            if key in _TIME_KEYS:
-                if _TIME.fullmatch(value) is None:
-                    return _NEEDS_PARSER
-            elif key in _NUMBER_KEYS:
-                if _NUMBER.fullmatch(value) is None:
-                    return _NEEDS_PARSER
-                if key == b"size":
-                    size = int(value) if value else None
-            elif key.startswith(_PARSER_PREFIXES):
-                return _NEEDS_PARSER
-            at = record.end()
+        for key, value in records:
+            if key == b"size":  # the last record wins; an empty one restores the header's
+                size = int(value) if value else None
         return size
 
     def _stash(self, buf: bytes, member_start: int, base: int, need: int) -> int:
