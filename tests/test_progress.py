@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.console import Console
 
-from ocidiff import cli
+from ocidiff import cli_options
 from ocidiff.api import OpenOptions, diff_archives
 from ocidiff.terminal import RichProgress
 
@@ -41,8 +41,8 @@ def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
         def isatty(self) -> bool:
             return self._tty
 
-    monkeypatch.setattr(cli.sys, "stderr", FakeStderr(tty=False))
-    assert cli._progress(quiet=False) is None
-    monkeypatch.setattr(cli.sys, "stderr", FakeStderr(tty=True))
-    assert isinstance(cli._progress(quiet=False), RichProgress)
-    assert cli._progress(quiet=True) is None
+    monkeypatch.setattr(cli_options.sys, "stderr", FakeStderr(tty=False))
+    assert cli_options.progress_display(quiet=False) is None
+    monkeypatch.setattr(cli_options.sys, "stderr", FakeStderr(tty=True))
+    assert isinstance(cli_options.progress_display(quiet=False), RichProgress)
+    assert cli_options.progress_display(quiet=True) is None

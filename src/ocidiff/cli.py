@@ -7,17 +7,17 @@ from __future__ import annotations
 import enum
 import os
 import sys
-from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from .cli_options import CacheDir, Platform, reading_options
 from .diff.causes import ALL_CODES
 from .errors import OcidiffError
-from .progress import Progress
 
 if TYPE_CHECKING:
     from .api import OpenOptions
+    from .progress import Progress
 
 app = typer.Typer(
     name="ocidiff",
@@ -43,141 +43,13 @@ class TextOrJsonl(enum.StrEnum):
     jsonl = "jsonl"
 
 
-Platform = Annotated[
-    str | None,
-    typer.Option("--platform", help="Only this platform: os/arch[/variant], e.g. linux/arm64/v8."),
-]
-# Safety limits (README "Limits"): every one trips a one-line error naming its option.
-MaxUncompressed = Annotated[
-    int,
-    typer.Option(
-        "--max-uncompressed",
-        help="Refuse a layer (or a compressed archive) decompressing past this many bytes; "
-        "sparse holes count, and so does a single member's declared size.",
-        show_default=True,
-    ),
-]
-MaxRatio = Annotated[
-    int,
-    typer.Option(
-        "--max-ratio",
-        help="Refuse a layer expanding more than this ratio (checked past 64 MiB).",
-    ),
-]
-MaxJsonBytes = Annotated[
-    int,
-    typer.Option(
-        "--max-json-bytes",
-        help="Refuse JSON documents larger than this.",
-    ),
-]
-MaxJsonDepth = Annotated[
-    int,
-    typer.Option(
-        "--max-json-depth",
-        help="Refuse JSON documents nesting arrays and objects deeper than this.",
-    ),
-]
-MaxIndexDepth = Annotated[
-    int,
-    typer.Option(
-        "--max-index-depth",
-        help="Refuse image indexes nested deeper than this.",
-    ),
-]
-MaxEntries = Annotated[
-    int,
-    typer.Option(
-        "--max-entries",
-        help="Refuse a tar stream (a layer, or the archive itself) of more members than this.",
-    ),
-]
-MaxPaxRecord = Annotated[
-    int,
-    typer.Option(
-        "--max-pax-record",
-        help="Refuse a PAX extended header (or a sparse map) larger than this many bytes.",
-    ),
-]
-MaxLongName = Annotated[
-    int,
-    typer.Option(
-        "--max-long-name",
-        help="Refuse a GNU long name or long link name larger than this many bytes.",
-    ),
-]
-MaxZstdWindow = Annotated[
-    int,
-    typer.Option(
-        "--max-zstd-window",
-        help="Refuse zstd frames asking for a larger window (decoder memory) than this.",
-    ),
-]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")]
-CacheDir = Annotated[
-    str | None,
-    typer.Option(
-        "--cache-dir",
-        help="Per-layer inventory cache (default: $OCIDIFF_CACHE_DIR, else "
-        "$XDG_CACHE_HOME/ocidiff, else ~/.cache/ocidiff). Cached layers are trusted by digest; "
-        "'ocidiff verify' always reads the bytes.",
-    ),
-]
-NoCache = Annotated[
-    bool, typer.Option("--no-cache", help="Neither read nor write the layer cache.")
-]
-
-
 def _fail(error: OcidiffError) -> NoReturn:
     sys.stderr.write(f"ocidiff: {error.one_line()}\n")
     raise typer.Exit(error.exit_code)
 
 
-def _options(
-    max_uncompressed: int,
-    max_ratio: int,
-    max_json_bytes: int,
-    cache_dir: str | None = None,
-    no_cache: bool = True,
-    *,
-    max_json_depth: int = 64,
-    max_index_depth: int = 8,
-    max_entries: int = 2_000_000,
-    max_pax_record: int = 1 << 20,
-    max_long_name: int = 1 << 16,
-    max_zstd_window: int = 1 << 27,
-) -> OpenOptions:
-    from .api import OpenOptions
-    from .cache import open_cache
-    from .oci.parse import JsonLimits
-
-    base = OpenOptions()
-    pump = replace(
-        base.pump,
-        max_uncompressed=max_uncompressed,
-        max_ratio=max_ratio,
-        max_entries=max_entries,
-        max_pax_record=max_pax_record,
-        max_long_name=max_long_name,
-        max_zstd_window=max_zstd_window,
-    )
-    return replace(
-        base,
-        json_limits=JsonLimits(max_json_bytes, max_json_depth, max_index_depth),
-        pump=pump,
-        cache=open_cache(cache_dir, enabled=not no_cache),
-    )
-
-
-def _progress(quiet: bool) -> Progress | None:
-    if quiet or not sys.stderr.isatty():
-        return None
-    from .terminal import RichProgress
-
-    return RichProgress()
-
-
 @app.command()
+@reading_options()
 def inspect(
     image: Annotated[str, typer.Argument(help="Image archive, layout directory, or '-'.")],
     output_format: Annotated[
@@ -187,18 +59,9 @@ def inspect(
         bool, typer.Option("--deep", help="Also read every layer: sizes, entry counts.")
     ] = False,
     platform: Platform = None,
-    max_uncompressed: MaxUncompressed = 64 << 30,
-    max_ratio: MaxRatio = 1000,
-    max_json_bytes: MaxJsonBytes = 16 << 20,
-    max_json_depth: MaxJsonDepth = 64,
-    max_index_depth: MaxIndexDepth = 8,
-    max_entries: MaxEntries = 2_000_000,
-    max_pax_record: MaxPaxRecord = 1 << 20,
-    max_long_name: MaxLongName = 1 << 16,
-    max_zstd_window: MaxZstdWindow = 1 << 27,
-    quiet: Quiet = False,
-    cache_dir: CacheDir = None,
-    no_cache: NoCache = False,
+    *,
+    reading: OpenOptions,
+    progress: Progress | None,
 ) -> None:
     """Describe an archive: format, producer, platforms, manifests, config, layers, attestations.
 
@@ -214,20 +77,8 @@ def inspect(
             output_format.value,
             deep,
             platform,
-            _options(
-                max_uncompressed,
-                max_ratio,
-                max_json_bytes,
-                cache_dir,
-                no_cache,
-                max_json_depth=max_json_depth,
-                max_index_depth=max_index_depth,
-                max_entries=max_entries,
-                max_pax_record=max_pax_record,
-                max_long_name=max_long_name,
-                max_zstd_window=max_zstd_window,
-            ),
-            _progress(quiet),
+            reading,
+            progress,
         )
     except OcidiffError as exc:
         _fail(exc)
@@ -235,6 +86,7 @@ def inspect(
 
 
 @app.command("ls")
+@reading_options()
 def list_entries(
     image: Annotated[
         str, typer.Argument(help="Image archive, layout directory, layer blob, or '-'.")
@@ -255,18 +107,9 @@ def list_entries(
         TextOrJsonl, typer.Option("--format", help="Output format.")
     ] = TextOrJsonl.text,
     platform: Platform = None,
-    max_uncompressed: MaxUncompressed = 64 << 30,
-    max_ratio: MaxRatio = 1000,
-    max_json_bytes: MaxJsonBytes = 16 << 20,
-    max_json_depth: MaxJsonDepth = 64,
-    max_index_depth: MaxIndexDepth = 8,
-    max_entries: MaxEntries = 2_000_000,
-    max_pax_record: MaxPaxRecord = 1 << 20,
-    max_long_name: MaxLongName = 1 << 16,
-    max_zstd_window: MaxZstdWindow = 1 << 27,
-    quiet: Quiet = False,
-    cache_dir: CacheDir = None,
-    no_cache: NoCache = False,
+    *,
+    reading: OpenOptions,
+    progress: Progress | None,
 ) -> None:
     """List every entry: type, mode, owner, size, mtime (full precision), link, xattrs, blake3.
 
@@ -286,20 +129,8 @@ def list_entries(
             merged,
             output_format.value,
             platform,
-            _options(
-                max_uncompressed,
-                max_ratio,
-                max_json_bytes,
-                cache_dir,
-                no_cache,
-                max_json_depth=max_json_depth,
-                max_index_depth=max_index_depth,
-                max_entries=max_entries,
-                max_pax_record=max_pax_record,
-                max_long_name=max_long_name,
-                max_zstd_window=max_zstd_window,
-            ),
-            _progress(quiet),
+            reading,
+            progress,
         ):
             _write(chunk)
     except OcidiffError as exc:
@@ -314,6 +145,7 @@ class VerifyFormat(enum.StrEnum):
 
 
 @app.command()
+@reading_options(cache=False)  # verify reads every byte: it never uses the cache
 def verify(
     image: Annotated[str, typer.Argument(help="Image archive, layout directory, or '-'.")],
     output_format: Annotated[
@@ -323,16 +155,9 @@ def verify(
         str | None, typer.Option("--output", "-o", help="Write the report here.")
     ] = None,
     platform: Platform = None,
-    max_uncompressed: MaxUncompressed = 64 << 30,
-    max_ratio: MaxRatio = 1000,
-    max_json_bytes: MaxJsonBytes = 16 << 20,
-    max_json_depth: MaxJsonDepth = 64,
-    max_index_depth: MaxIndexDepth = 8,
-    max_entries: MaxEntries = 2_000_000,
-    max_pax_record: MaxPaxRecord = 1 << 20,
-    max_long_name: MaxLongName = 1 << 16,
-    max_zstd_window: MaxZstdWindow = 1 << 27,
-    quiet: Quiet = False,
+    *,
+    reading: OpenOptions,
+    progress: Progress | None,
 ) -> None:
     """Check every blob's digest and size, every diff_id, media types against the bytes, and
     that every reference is present. Exit 0 all good, 1 mismatches (all listed), 2 unreadable.
@@ -346,18 +171,8 @@ def verify(
             image,
             output_format.value,
             platform,
-            _options(
-                max_uncompressed,
-                max_ratio,
-                max_json_bytes,
-                max_json_depth=max_json_depth,
-                max_index_depth=max_index_depth,
-                max_entries=max_entries,
-                max_pax_record=max_pax_record,
-                max_long_name=max_long_name,
-                max_zstd_window=max_zstd_window,
-            ),
-            _progress(quiet),
+            reading,
+            progress,
         )
     except OcidiffError as exc:
         _fail(exc)
@@ -388,6 +203,7 @@ class DiffFormat(enum.StrEnum):
 
 
 @app.command(epilog=_CAUSE_EPILOG)
+@reading_options()
 def diff(
     old: Annotated[str, typer.Argument(help="The first image (e.g. the one in production).")],
     new: Annotated[str, typer.Argument(help="The second image (e.g. the rebuild).")],
@@ -427,18 +243,9 @@ def diff(
         int, typer.Option("--max-examples", help="Examples kept per cause.")
     ] = 3,
     platform: Platform = None,
-    max_uncompressed: MaxUncompressed = 64 << 30,
-    max_ratio: MaxRatio = 1000,
-    max_json_bytes: MaxJsonBytes = 16 << 20,
-    max_json_depth: MaxJsonDepth = 64,
-    max_index_depth: MaxIndexDepth = 8,
-    max_entries: MaxEntries = 2_000_000,
-    max_pax_record: MaxPaxRecord = 1 << 20,
-    max_long_name: MaxLongName = 1 << 16,
-    max_zstd_window: MaxZstdWindow = 1 << 27,
-    quiet: Quiet = False,
-    cache_dir: CacheDir = None,
-    no_cache: NoCache = False,
+    *,
+    reading: OpenOptions,
+    progress: Progress | None,
 ) -> None:
     """Compare two images and name the cause of every difference.
 
@@ -461,20 +268,8 @@ def diff(
             tuple(exclude or ()),
             max_examples,
             platform,
-            _options(
-                max_uncompressed,
-                max_ratio,
-                max_json_bytes,
-                cache_dir,
-                no_cache,
-                max_json_depth=max_json_depth,
-                max_index_depth=max_index_depth,
-                max_entries=max_entries,
-                max_pax_record=max_pax_record,
-                max_long_name=max_long_name,
-                max_zstd_window=max_zstd_window,
-            ),
-            _progress(quiet),
+            reading,
+            progress,
             _colour(),
             strict,
         )

@@ -10,11 +10,16 @@ from __future__ import annotations
 import enum
 import sys
 from collections.abc import Callable
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from .cli_options import Platform, reading_options
 from .errors import OcidiffError
+
+if TYPE_CHECKING:
+    from .api import OpenOptions
+    from .progress import Progress
 
 
 class AuditFormat(enum.StrEnum):
@@ -33,27 +38,6 @@ class ExecutorKind(enum.StrEnum):
     dask = "dask"
 
 
-Platform = Annotated[
-    str | None,
-    typer.Option("--platform", help="Only this platform: os/arch[/variant], e.g. linux/arm64/v8."),
-]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")]
-MaxUncompressed = Annotated[
-    int, typer.Option("--max-uncompressed", help="Refuse a layer decompressing past this.")
-]
-MaxRatio = Annotated[
-    int, typer.Option("--max-ratio", help="Refuse a layer expanding more than this ratio.")
-]
-MaxJsonBytes = Annotated[
-    int, typer.Option("--max-json-bytes", help="Refuse JSON documents larger than this.")
-]
-CacheDir = Annotated[
-    str | None,
-    typer.Option("--cache-dir", help="Per-layer inventory cache (see 'ocidiff diff --help')."),
-]
-NoCache = Annotated[
-    bool, typer.Option("--no-cache", help="Neither read nor write the layer cache.")
-]
 
 
 def _fail(error: OcidiffError) -> NoReturn:
@@ -79,6 +63,7 @@ def _say(quiet: bool) -> Callable[[str], None] | None:
     return say
 
 
+@reading_options()
 def audit(
     paths: Annotated[
         list[str],
@@ -120,12 +105,10 @@ def audit(
             "must see the archives at the same paths.",
         ),
     ] = None,
-    max_uncompressed: MaxUncompressed = 64 << 30,
-    max_ratio: MaxRatio = 1000,
-    max_json_bytes: MaxJsonBytes = 16 << 20,
-    cache_dir: CacheDir = None,
-    no_cache: NoCache = False,
-    quiet: Quiet = False,
+    *,
+    reading: OpenOptions,
+    progress: Progress | None,
+    quiet: bool,
 ) -> None:
     """Audit archived releases: integrity, layers, packages, hazards, and what changed from
     each release to the next (per platform), into a SQLite catalog.
@@ -140,34 +123,28 @@ def audit(
     from .audit.commands import AuditRequest
     from .audit.commands import audit as run
     from .audit.run import AuditOptions
-    from .cli import _emit, _options, _progress
+    from .cli import _emit
 
-    options = AuditOptions(
-        catalog=catalog or MEMORY,
-        order=order,
-        open_options=_options(max_uncompressed, max_ratio, max_json_bytes, cache_dir, no_cache),
-    )
+    options = AuditOptions(catalog=catalog or MEMORY, order=order, open_options=reading)
     request = AuditRequest(tuple(paths), options, output_format.value, executor.value, scheduler)
     try:
-        data, code = run(request, _progress(quiet), _say(quiet))
+        data, code = run(request, progress, _say(quiet))
     except OcidiffError as exc:
         _fail(exc)
     _emit(data, output)
     raise typer.Exit(code)
 
 
+@reading_options()
 def lint(
     image: Annotated[str, typer.Argument(help="Image archive, layout directory, or '-'.")],
     output_format: Annotated[
         AuditFormat, typer.Option("--format", help="Output format.")
     ] = AuditFormat.text,
     platform: Platform = None,
-    max_uncompressed: MaxUncompressed = 64 << 30,
-    max_ratio: MaxRatio = 1000,
-    max_json_bytes: MaxJsonBytes = 16 << 20,
-    cache_dir: CacheDir = None,
-    no_cache: NoCache = False,
-    quiet: Quiet = False,
+    *,
+    reading: OpenOptions,
+    progress: Progress | None,
 ) -> None:
     """List reproducibility hazards: mtimes past SOURCE_DATE_EPOCH, mixed epochs, shipped logs
     and caches, timestamped .pyc, gzip MTIMEs, deleted files still shipped, secret-like paths,
@@ -176,16 +153,8 @@ def lint(
     Example: ocidiff lint image.tar --format json
     """
     from .audit.commands import lint as run
-    from .cli import _options, _progress
-
     try:
-        data, code = run(
-            image,
-            output_format.value,
-            platform,
-            _options(max_uncompressed, max_ratio, max_json_bytes, cache_dir, no_cache),
-            _progress(quiet),
-        )
+        data, code = run(image, output_format.value, platform, reading, progress)
     except OcidiffError as exc:
         _fail(exc)
     _write(data)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from .cli_options import Platform, reading_options
 from .errors import OcidiffError
 
 if TYPE_CHECKING:
@@ -38,11 +39,6 @@ class PlainFormat(enum.StrEnum):
     json = "json"
 
 
-Platform = Annotated[
-    str | None,
-    typer.Option("--platform", help="Only this platform: os/arch[/variant], e.g. linux/arm64/v8."),
-]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")]
 Ledger = Annotated[
     str, typer.Option("--ledger", help="The ledger file (JSON Lines, append-only).")
 ]
@@ -54,25 +50,14 @@ def _fail(error: OcidiffError) -> NoReturn:
     raise typer.Exit(error.exit_code)
 
 
-def _options() -> OpenOptions:
-    from .api import OpenOptions
-
-    return OpenOptions()
-
-
 # The main CLI's helpers, imported when a command runs: `cli` imports this module.
-def _progress(quiet: bool) -> Progress | None:
-    from .cli import _progress as progress
-
-    return progress(quiet)
-
-
 def _write(data: str | bytes) -> None:
     from .cli import _write as write
 
     write(data)
 
 
+@reading_options()
 def verify_tree(
     image: Annotated[str, typer.Argument(help="Image archive or layout directory.")],
     source: Annotated[str, typer.Option("--source", help="The build context directory.")],
@@ -104,7 +89,9 @@ def verify_tree(
         typer.Option("--output", "-o", help="Write the report to this file (default: stdout)."),
     ] = None,
     platform: Platform = None,
-    quiet: Quiet = False,
+    *,
+    reading: OpenOptions,
+    progress: Progress | None,
 ) -> None:
     """Compare a directory of the image with the local build context (the build's COPY source).
 
@@ -122,7 +109,7 @@ def verify_tree(
     try:
         data, ok = commands.verify_tree(
             image, query, dockerignore, tuple(exclude or ()), platform, output_format.value,
-            _options(), _progress(quiet),
+            reading, progress,
         )
     except OcidiffError as exc:
         _fail(exc)
@@ -186,6 +173,7 @@ def fingerprint(
     raise typer.Exit(1 if strict and result.warnings else 0)
 
 
+@reading_options(cache=False, quiet=False)
 def ledger_record(
     image: Annotated[str, typer.Argument(help="The released image archive.")],
     release: Annotated[str, typer.Option("--release", help="The release name, e.g. 1.4.0.")],
@@ -197,6 +185,8 @@ def ledger_record(
         PlainFormat, typer.Option("--format", help="Output format.")
     ] = PlainFormat.text,
     platform: Platform = None,
+    *,
+    reading: OpenOptions,
 ) -> None:
     """Append what shipped (digests, layers, platform, producer, archive sha256) to the ledger.
     Recording the same image again is a no-op; another image under the same release and
@@ -205,7 +195,7 @@ def ledger_record(
 
     try:
         data, code = commands.ledger_record(
-            image, release, fingerprint_value, ledger, platform, output_format.value, _options()
+            image, release, fingerprint_value, ledger, platform, output_format.value, reading
         )
     except OcidiffError as exc:
         _fail(exc)
@@ -213,6 +203,7 @@ def ledger_record(
     raise typer.Exit(code)
 
 
+@reading_options()
 def ledger_check(
     image: Annotated[str, typer.Argument(help="The image just built.")],
     fingerprint_value: Annotated[
@@ -227,7 +218,9 @@ def ledger_check(
         TreeFormat, typer.Option("--format", help="Output format.")
     ] = TreeFormat.text,
     platform: Platform = None,
-    quiet: Quiet = False,
+    *,
+    reading: OpenOptions,
+    progress: Progress | None,
 ) -> None:
     """Pass when the fingerprint was never recorded or was recorded with this same image; fail
     (exit 1) when the same inputs once produced a different image, naming the levels that differ.
@@ -237,7 +230,7 @@ def ledger_check(
     try:
         data, ok = commands.ledger_check(
             image, fingerprint_value, ledger, against, platform, output_format.value,
-            _options(), _progress(quiet),
+            reading, progress,
         )
     except OcidiffError as exc:
         _fail(exc)
