@@ -259,3 +259,25 @@ def test_capture_budget_is_shared_among_the_layers_read(tmp_path: Path) -> None:
     assert all(name.endswith("-k1000-b3000.inv") for name in names), names
     diff_archives(old, new, DiffOptions(capture_max=1000, capture_total=100), options)
     assert len(list(tmp_path.rglob("*-k1000-b1000.inv"))) == 2  # never below capture_max
+
+
+def test_a_layer_reached_through_a_link_is_read_once() -> None:
+    """docker save (before 1.10) stores a repeated layer once and links the other layer.tar to
+    it: listing both layers must read the blob once."""
+    from ocidiff.api import LayerJob, pump_many
+
+    progress = RecordingProgress()
+    with open_archive(str(SYNTHETIC / "docker-legacy.tar")) as opened:
+        members = [
+            layer.member for image in opened.archive.images for layer in image.layers
+            if layer.member
+        ]
+        linked = [m for m in members if opened.identity(m) != m]
+        assert linked, "the fixture links one layer.tar to another"
+        jobs = [LayerJob(opened, m, m) for m in members]
+        inventories = pump_many(jobs, PumpOptions(depth=Depth.INVENTORY), progress)
+    assert len(progress.read) == len({opened.identity(m) for m in members}) < len(members)
+    by_member = dict(zip(members, inventories, strict=True))
+    for member in linked:
+        assert by_member[member] is by_member[opened.identity(member)]
+

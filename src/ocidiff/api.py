@@ -99,6 +99,24 @@ class OpenedArchive:
         return {m.path: m.size for m in self.source.members()}
 
     @cached_property
+    def link_targets(self) -> dict[str, str]:
+        """member -> the member its links finally name, for members that are links."""
+        links = {m.path: m.link_target for m in self.source.members() if m.link_target}
+        final: dict[str, str] = {}
+        for path, target in links.items():
+            for _ in range(16):  # as the source's own resolution; a loop fails when read
+                if target not in links:
+                    break
+                target = links[target]
+            final[path] = target
+        return final
+
+    def identity(self, member: str) -> str:
+        """The member `member` finally names: a blob reached through a link is the same blob."""
+        path = _norm(member)
+        return self.link_targets.get(path, path)
+
+    @cached_property
     def claimed_digests(self) -> dict[str, str]:
         """member -> the digest the archive's documents name for it (the cache key)."""
         claimed: dict[str, str] = {}
@@ -450,7 +468,7 @@ def pump_many(
     """Inventory several blobs on the worker pool, each distinct (archive, member) once."""
     unique: dict[tuple[int, str], LayerJob] = {}
     for job in jobs:
-        unique.setdefault((id(job.opened), _norm(job.member)), job)
+        unique.setdefault((id(job.opened), job.opened.identity(job.member)), job)
     keys = list(unique)
     results = _pump_in_turn(
         [unique[key] for key in keys],
@@ -459,7 +477,7 @@ def pump_many(
         ),
     )
     by_key = dict(zip(keys, results, strict=True))
-    return [by_key[(id(job.opened), _norm(job.member))] for job in jobs]
+    return [by_key[(id(job.opened), job.opened.identity(job.member))] for job in jobs]
 
 
 def _pump_in_turn(
