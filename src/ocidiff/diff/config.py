@@ -7,9 +7,10 @@ configuration and how their values are shown.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 
-from ..oci.model import ANNOTATION_CREATED, ImageConfig, RuntimeConfig
+from ..oci.model import ANNOTATION_CREATED, HistoryEntry, ImageConfig, RuntimeConfig
 from ..report import Change, Node
 
 
@@ -105,41 +106,46 @@ def _text(value: object) -> str | None:
 
 
 def _history_changes(old: ImageConfig, new: ImageConfig, locator: str) -> list[Change]:
+    """History steps aligned by what they are (created_by, comment, empty_layer), not by
+    position: one inserted RUN step is one change, not a change at every later step."""
     changes: list[Change] = []
     times_differ = 0
-    for i in range(max(len(old.history), len(new.history))):
-        a = old.history[i] if i < len(old.history) else None
-        b = new.history[i] if i < len(new.history) else None
-        if a is None or b is None:
-            changes.append(
-                Change(
-                    "history",
-                    f"{locator}/history/{i}",
-                    "entry",
-                    a.created_by if a else None,
-                    b.created_by if b else None,
+    matcher = difflib.SequenceMatcher(
+        None, [_step(h) for h in old.history], [_step(h) for h in new.history], autojunk=False
+    )
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        if tag in ("equal", "replace") and a1 - a0 == b1 - b0:
+            pairs = zip(range(a0, a1), range(b0, b1), strict=True)
+        else:  # steps only one side has: each side's own, at its own index
+            for i in range(a0, a1):
+                a = old.history[i]
+                changes.append(
+                    Change("history", f"{locator}/history/{i}", "entry", a.created_by, None)
                 )
-            )
+            for j in range(b0, b1):
+                b = new.history[j]
+                changes.append(
+                    Change("history", f"{locator}/history/{j}", "entry", None, b.created_by)
+                )
             continue
-        if a.created != b.created:
-            times_differ += 1
-            if times_differ <= 1 or i == 0:
-                changes.append(
-                    Change(
-                        "created-timestamp",
-                        f"{locator}/history/{i}",
-                        "created",
-                        a.created,
-                        b.created,
+        for i, j in pairs:
+            a, b = old.history[i], new.history[j]
+            where = f"{locator}/history/{j}"
+            if a.created != b.created:
+                times_differ += 1
+                if times_differ <= 1 or j == 0:
+                    changes.append(
+                        Change("created-timestamp", where, "created", a.created, b.created)
                     )
-                )
-        for attr in ("created_by", "comment", "empty_layer"):
-            x, y = getattr(a, attr), getattr(b, attr)
-            if x != y:
-                changes.append(
-                    Change("history", f"{locator}/history/{i}", attr, _text(x), _text(y))
-                )
+            for attr in ("created_by", "comment", "empty_layer"):
+                x, y = getattr(a, attr), getattr(b, attr)
+                if x != y:
+                    changes.append(Change("history", where, attr, _text(x), _text(y)))
     return changes
+
+
+def _step(entry: HistoryEntry) -> tuple[str | None, str | None, bool]:
+    return entry.created_by, entry.comment, entry.empty_layer
 
 
 def runtime_equal(old: RuntimeConfig, new: RuntimeConfig) -> bool:
