@@ -129,6 +129,7 @@ class Harness:
 
         streamed: list[object] = []
         error: str | None = None
+        outcome: tuple[str, ...] = ()
         try:
             parser = TarParser(self.tar_limits)
             step = 1 + (len(data) % 997)  # an odd chunking, different per input
@@ -144,11 +145,14 @@ class Harness:
                 elif isinstance(event, EntryHeader):
                     streamed.append(event.entry)
                 elif isinstance(event, ArchiveEnd):
+                    outcome = ("end", repr(event))
                     break
             else:
                 raise AssertionError("tar parser did not finish")
         except OcidiffError as exc:
             error = type(exc).__name__
+            outcome = ("error", error, str(exc))
+        self._check_walks(data, step, streamed, outcome)
         try:
             indexed = index_members(io.BytesIO(data), limits=self.tar_limits)
         except OcidiffError as exc:
@@ -159,6 +163,40 @@ class Harness:
             raise AssertionError(f"only the streamed read failed ({error})")
         if list(indexed) != streamed:
             raise AssertionError("indexed and streamed members differ")
+
+    def _check_walks(
+        self, data: bytes, step: int, entries: list[object], outcome: tuple[str, ...]
+    ) -> None:
+        """The header walk (verify) and the listing walk (ls, diff) must end, fail and list
+        exactly as the parser did: they are faster readers of the same rules."""
+        from ocidiff.errors import OcidiffError
+        from ocidiff.tar.events import TarEntry
+        from ocidiff.tar.walk import TarWalker
+
+        listed: list[object] = []
+
+        class Lister:
+            def begin(self, entry: TarEntry) -> None:
+                listed.append(entry)
+
+            def data(self, piece: memoryview | bytes) -> None:
+                return None
+
+            def end(self, entry: TarEntry) -> None:
+                return None
+
+        for visitor in (None, Lister()):
+            walker = TarWalker(self.tar_limits, visitor=visitor)
+            try:
+                for start in range(0, len(data), step + 1):
+                    walker.feed(data[start : start + step + 1])
+                walked: tuple[str, ...] = ("end", repr(walker.finish()))
+            except OcidiffError as exc:
+                walked = ("error", type(exc).__name__, str(exc))
+            if walked != outcome:
+                raise AssertionError(f"walk ({visitor}) ended {walked}, the parser {outcome}")
+        if listed != entries:
+            raise AssertionError("the listing walk and the parser list different members")
 
     def run_json(self, data: bytes) -> None:
         from ocidiff.errors import OcidiffError
