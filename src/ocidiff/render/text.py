@@ -132,13 +132,30 @@ def _diff_line(prefix: str, line: str) -> list[str]:
     return [piece.rstrip() for piece in pieces]
 
 
+class _PathWrapper(textwrap.TextWrapper):
+    """Wraps at spaces; a word longer than a line (a long path) is cut after its last '/' that
+    fits, so it breaks between path components, and at the width only when no '/' fits."""
+
+    def _handle_long_word(
+        self, reversed_chunks: list[str], cur_line: list[str], cur_len: int, width: int
+    ) -> None:
+        room = max(width - cur_len, 1)
+        chunk = reversed_chunks[-1]
+        cut = chunk.rfind("/", 0, room) + 1
+        if self.break_long_words and cut > room // 2:
+            cur_line.append(chunk[:cut])
+            reversed_chunks[-1] = chunk[cut:]
+            return
+        super()._handle_long_word(reversed_chunks, cur_line, cur_len, width)
+
+
 def _wrap(text: str, *, indent: str = "", hang: int | None = None) -> list[str]:
     subsequent = " " * (hang if hang is not None else len(indent))
-    return textwrap.wrap(
-        text,
+    wrapper = _PathWrapper(
         _WIDTH,
         initial_indent=indent,
         subsequent_indent=subsequent,
-        break_long_words=True,
+        break_long_words=True,  # a word longer than a line (a digest) still has to be cut
         break_on_hyphens=False,
-    ) or [indent]
+    )
+    return wrapper.wrap(text) or [indent]
