@@ -18,6 +18,7 @@ import typer
 
 if TYPE_CHECKING:
     from .api import OpenOptions
+    from .cache import LayerCache
     from .progress import Progress
 
 Platform = Annotated[
@@ -177,7 +178,6 @@ def open_options(
 ) -> OpenOptions:
     """OpenOptions from the reading options' values (limits by their option names)."""
     from .api import OpenOptions
-    from .cache import open_cache
     from .oci.parse import JsonLimits
 
     base = OpenOptions()
@@ -196,8 +196,15 @@ def open_options(
             limits["max_json_bytes"], limits["max_json_depth"], limits["max_index_depth"]
         ),
         pump=pump,
-        cache=open_cache(cache_dir, enabled=not no_cache),
+        cache=None if no_cache else _cache(cache_dir),
     )
+
+
+def _cache(directory: str | None) -> LayerCache | None:
+    # Imported only when a cache is used: `verify` then starts without zstandard and orjson.
+    from .cache import open_cache
+
+    return open_cache(directory)
 
 
 def progress_display(quiet: bool) -> Progress | None:
