@@ -1,16 +1,19 @@
-"""A lean structural walk of a tar stream: what `verify` checks, at a fraction of a parse's cost.
+"""A lean walk of a tar stream: what `verify` checks, and what `ls` and `diff` list, at a
+fraction of a parse's cost.
 
-`verify` needs no entries, only the verdict "this is a well-formed tar" and how it ends. Building
-a `TarEntry` per member costs about 18 µs of Python; hopping from header to header costs about 2.
-The walker accepts a member only when it can prove the full parser would accept it too: the
-usual encodings (octal fields with a NUL or space terminator, an unsigned checksum, PAX records
-it knows to be valid, a size it can read). Anything else, from a base-256 number to a sparse
-file, a GNU long name, a global header or the end-of-archive marker, is handed to a `TarParser`
-resumed at that member's first header, which then gives the same answer, or the same error, as
-a full parse of the whole stream would. So the walker can only be faster, never more lenient;
-`tests/test_tar_walk.py` checks both against each other on generated, real and damaged archives.
+Hopping from header to header costs about 2 µs per header block; a parse with its events and a
+`TarEntry` per member costs about 18 µs per member. The walker accepts a member only when it can
+prove the full parser would accept it too: the usual encodings (octal fields with a NUL or space
+terminator, an unsigned checksum, PAX records it knows to be valid, a size it can read). Anything
+else, from a base-256 number to a sparse file, a GNU long name, a global header or the
+end-of-archive marker, is handed to a `TarParser` resumed at that member's first header, which
+then gives the same answer, or the same error, as a full parse of the whole stream would. So the
+walker can only be faster, never more lenient; `tests/tar/test_walk.py` and the `tar` fuzz
+target check both against each other on generated, real and damaged archives.
 
-Sans-IO like the parser: bytes go in through `feed`, `finish` returns the `ArchiveEnd`.
+Two modes: without a visitor it only checks (verify); with an `EntryVisitor` it also builds each
+member's `TarEntry` from the header bytes and hands it and its data on, as a parse would (ls,
+diff). Sans-IO like the parser: bytes go in through `feed`, `finish` returns the `ArchiveEnd`.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class EntryVisitor(Protocol):
 
     def end(self, entry: TarEntry) -> None: ...
 
+
 # mode, uid, gid, size, mtime and chksum as Go, tarfile, GNU tar and BuildKit write them: zero
 # padded octal digits and one terminator; then the typeflag. Matched at offset 100 of a header.
 _FIELDS = re.compile(
@@ -76,7 +80,6 @@ _HEADER_ONLY = frozenset(b"1256")  # hard link, symlink, directory, FIFO: no dat
 _PAX_LOCAL = ord("x")
 _PAX_GLOBAL = ord("g")  # its records hold for every later member: the parser reads the rest
 _NEEDS_PARSER = -1
-_SPACES = b" " * 8
 _ADLER_MODULUS = 65521
 _ZERO_BLOCK = bytes(BLOCK_SIZE)
 _NS_PER_SECOND = 1_000_000_000
