@@ -593,11 +593,11 @@ def _pump_or_fail(
     try:
         return pump_member(opened, member, options, progress, pipeline=pipeline)
     except OcidiffError as exc:
-        digest, size = _plain_digest(opened, member)
+        digest, size = plain_digest(opened, member)
         return exc, digest, size
 
 
-def _plain_digest(opened: OpenedArchive, member: str) -> tuple[str, int]:
+def plain_digest(opened: OpenedArchive, member: str) -> tuple[str, int]:
     """sha256 of the stored bytes alone, for a blob the pump could not get through."""
     import hashlib
 

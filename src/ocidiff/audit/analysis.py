@@ -8,11 +8,9 @@ lint) give the same answers either way. Reads blobs; creates no threads.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
-from typing import BinaryIO
 
-from ..api import OpenedArchive, OpenOptions, open_archive, pump_member
+from ..api import OpenedArchive, OpenOptions, open_archive, plain_digest, pump_member
 from ..compression import new_decoder, sniff
 from ..errors import OcidiffError
 from ..inventory import NO_FILES, Depth, LayerInventory, PumpOptions, normalize_entry_path
@@ -92,7 +90,7 @@ def analyse_member(
             read += more
         facts = extract_facts(inventory.entries or (), contents)
     except OcidiffError as exc:
-        digest, size = _plain_digest(opened, member)
+        digest, size = plain_digest(opened, member)
         located = exc.located(file=opened.source.name, blob=member)
         return LayerFailure(located.one_line(), digest, size, size)
     return LayerResult(stored_form(inventory, facts), read)
@@ -196,18 +194,3 @@ def _read_files(
         except _Done:
             pass
     return found, read
-
-
-def _plain_digest(opened: OpenedArchive, member: str) -> tuple[str, int]:
-    """sha256 of the stored bytes alone, for a blob the pump could not get through."""
-    sha = hashlib.sha256()
-    size = 0
-    try:
-        handle: BinaryIO
-        with opened.source.open(member) as handle:
-            while data := handle.read(1 << 20):
-                sha.update(data)
-                size += len(data)
-    except OcidiffError:
-        return "unreadable", size
-    return "sha256:" + sha.hexdigest(), size

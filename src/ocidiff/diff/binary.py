@@ -6,7 +6,23 @@ byte summary other explainers append when they degrade. It never parses anything
 
 from __future__ import annotations
 
+from typing import Any
+
 from .findings import Cause, ContentFinding
+
+
+def common_ends(a: Any, b: Any) -> tuple[int, int]:
+    """(prefix, suffix): how many leading and trailing bytes two uint8 arrays share. The suffix
+    is counted only over bytes the prefix has not claimed, so the two never overlap."""
+    import numpy as np
+
+    shorter = min(len(a), len(b))
+    head = a[:shorter] != b[:shorter]
+    prefix = int(np.argmax(head)) if head.any() else shorter
+    tail = shorter - prefix
+    back = a[len(a) - tail :][::-1] != b[len(b) - tail :][::-1]
+    suffix = int(np.argmax(back)) if back.any() else tail
+    return prefix, suffix
 
 
 def describe_byte_difference(old: bytes, new: bytes) -> str:
@@ -25,13 +41,7 @@ def describe_byte_difference(old: bytes, new: bytes) -> str:
         first = int(np.argmax(differs))
         plural = "range" if ranges == 1 else "ranges"
         return f"{count} of {len(a)} bytes differ in {ranges} {plural}, the first at offset {first}"
-    shorter = min(len(a), len(b))
-    head = a[:shorter] != b[:shorter]
-    prefix = int(np.argmax(head)) if head.any() else shorter
-    # Count the common suffix only over bytes the prefix has not claimed, so they never overlap.
-    tail = shorter - prefix
-    back = a[len(a) - tail :][::-1] != b[len(b) - tail :][::-1]
-    suffix = int(np.argmax(back)) if back.any() else tail
+    prefix, suffix = common_ends(a, b)
     return (
         f"size {len(a)} -> {len(b)} bytes; the first {prefix} and the last {suffix} bytes are equal"
     )

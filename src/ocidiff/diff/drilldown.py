@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..inventory import FileEntry
 from ..report import Change, Node
+from .binary import common_ends
 from .text import unified_diff
 
 if TYPE_CHECKING:  # chunking imports numpy and blake3: only load it when chunks are compared
@@ -76,12 +77,7 @@ def byte_facts(old: bytes, new: bytes) -> list[tuple[str, str]]:
             ("similarity", _percent(1 - count / longest)),
             ("changed-ranges", _ranges(runs)),
         ]
-    shorter = min(len(a), len(b))
-    head = a[:shorter] != b[:shorter]
-    prefix = int(np.argmax(head)) if head.any() else shorter
-    tail = shorter - prefix
-    back = a[len(a) - tail :][::-1] != b[len(b) - tail :][::-1]
-    suffix = int(np.argmax(back)) if back.any() else tail
+    prefix, suffix = common_ends(a, b)
     span_old = f"old {_span(prefix, len(a) - suffix)}"
     span_new = f"new {_span(prefix, len(b) - suffix)}"
     return [
