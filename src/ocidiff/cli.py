@@ -4,14 +4,16 @@ different/mismatch, 2 trouble). Errors are one line on stderr, never a traceback
 
 from __future__ import annotations
 
-import enum
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .cli_options import CacheDir, Platform, reading_options
+from .cli_options import CacheDir, Platform, ReportFormat, TextOrJson, TextOrJsonl, reading_options
+from .cli_options import emit as _emit  # the names the commands (and tests) use
+from .cli_options import fail as _fail
+from .cli_options import write as _write
 from .diff.causes import ALL_CODES
 from .errors import OcidiffError
 
@@ -31,21 +33,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class TextOrJson(enum.StrEnum):
-    text = "text"
-    json = "json"
-
-
-class TextOrJsonl(enum.StrEnum):
-    text = "text"
-    jsonl = "jsonl"
-
-
-def _fail(error: OcidiffError) -> NoReturn:
-    sys.stderr.write(f"ocidiff: {error.one_line()}\n")
-    raise typer.Exit(error.exit_code)
 
 
 @app.command()
@@ -137,20 +124,13 @@ def list_entries(
         _fail(exc)
 
 
-class VerifyFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
-
-
 @app.command()
 @reading_options(cache=False)  # verify reads every byte: it never uses the cache
 def verify(
     image: Annotated[str, typer.Argument(help="Image archive, layout directory, or '-'.")],
     output_format: Annotated[
-        VerifyFormat, typer.Option("--format", help="Output format.")
-    ] = VerifyFormat.text,
+        ReportFormat, typer.Option("--format", help="Output format.")
+    ] = ReportFormat.text,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="Write the report here.")
     ] = None,
@@ -195,21 +175,14 @@ def _cause_epilog(codes: tuple[str, ...], width: int = 76) -> str:
 _CAUSE_EPILOG = _cause_epilog(ALL_CODES)
 
 
-class DiffFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
-
-
 @app.command(epilog=_CAUSE_EPILOG)
 @reading_options()
 def diff(
     old: Annotated[str, typer.Argument(help="The first image (e.g. the one in production).")],
     new: Annotated[str, typer.Argument(help="The second image (e.g. the rebuild).")],
     output_format: Annotated[
-        DiffFormat, typer.Option("--format", help="Output format.")
-    ] = DiffFormat.text,
+        ReportFormat, typer.Option("--format", help="Output format.")
+    ] = ReportFormat.text,
     ignore: Annotated[
         list[str] | None,
         typer.Option("--ignore", help="Accept differences with this cause code (repeatable)."),
@@ -283,8 +256,8 @@ def diff(
 def render(
     report: Annotated[str, typer.Argument(help="A report saved with diff --format json.")],
     output_format: Annotated[
-        DiffFormat, typer.Option("--format", help="Output format.")
-    ] = DiffFormat.text,
+        ReportFormat, typer.Option("--format", help="Output format.")
+    ] = ReportFormat.text,
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write here.")] = None,
 ) -> None:
     """Re-render a saved JSON diff report. Example: ocidiff render report.json"""
@@ -371,30 +344,6 @@ def cache_prune(
 
 def _colour() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-
-def _emit(data: str | bytes, output: str | None) -> None:
-    if output is None:
-        _write(data)
-        return
-    from .errors import InputError
-
-    raw = data.encode() if isinstance(data, str) else data
-    temporary = f"{output}.tmp-{os.getpid()}"
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(raw)
-        os.replace(temporary, output)
-    except OSError as exc:
-        _fail(InputError(f"cannot write the report: {exc.strerror or exc}", file=output))
-
-
-def _write(text: str | bytes) -> None:
-    if isinstance(text, str):
-        # Undecodable names (surrogate escapes) are written as backslash escapes, not a crash.
-        text = text.encode("utf-8", "backslashreplace")
-    sys.stdout.flush()
-    sys.stdout.buffer.write(text)
 
 
 def main() -> None:

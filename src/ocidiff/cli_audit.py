@@ -10,11 +10,11 @@ from __future__ import annotations
 import enum
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .cli_options import Platform, reading_options
+from .cli_options import Platform, TextJsonHtml, TextOrJson, emit, fail, reading_options, write
 from .errors import OcidiffError
 
 if TYPE_CHECKING:
@@ -22,35 +22,11 @@ if TYPE_CHECKING:
     from .progress import Progress
 
 
-class AuditFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-
-
-class AuditReportFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-    html = "html"
-
-
 class ExecutorKind(enum.StrEnum):
     local = "local"
     dask = "dask"
 
 
-
-
-def _fail(error: OcidiffError) -> NoReturn:
-    sys.stderr.write(f"ocidiff: {error.one_line()}\n")
-    raise typer.Exit(error.exit_code)
-
-
-def _write(data: str | bytes) -> None:
-    if isinstance(data, str):
-        sys.stdout.write(data)
-    else:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
 
 
 def _say(quiet: bool) -> Callable[[str], None] | None:
@@ -86,9 +62,9 @@ def audit(
         ),
     ] = "name",
     output_format: Annotated[
-        AuditReportFormat,
+        TextJsonHtml,
         typer.Option("--format", help="Output format (html: one self-contained page)."),
-    ] = AuditReportFormat.text,
+    ] = TextJsonHtml.text,
     output: Annotated[
         str | None,
         typer.Option("--output", "-o", help="Write the report to this file (default: stdout)."),
@@ -123,15 +99,14 @@ def audit(
     from .audit.commands import AuditRequest
     from .audit.commands import audit as run
     from .audit.run import AuditOptions
-    from .cli import _emit
 
     options = AuditOptions(catalog=catalog or MEMORY, order=order, open_options=reading)
     request = AuditRequest(tuple(paths), options, output_format.value, executor.value, scheduler)
     try:
         data, code = run(request, progress, _say(quiet))
     except OcidiffError as exc:
-        _fail(exc)
-    _emit(data, output)
+        fail(exc)
+    emit(data, output)
     raise typer.Exit(code)
 
 
@@ -139,8 +114,8 @@ def audit(
 def lint(
     image: Annotated[str, typer.Argument(help="Image archive, layout directory, or '-'.")],
     output_format: Annotated[
-        AuditFormat, typer.Option("--format", help="Output format.")
-    ] = AuditFormat.text,
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
     platform: Platform = None,
     *,
     reading: OpenOptions,
@@ -156,8 +131,8 @@ def lint(
     try:
         data, code = run(image, output_format.value, platform, reading, progress)
     except OcidiffError as exc:
-        _fail(exc)
-    _write(data)
+        fail(exc)
+    write(data)
     raise typer.Exit(code)
 
 
@@ -165,8 +140,8 @@ def query(
     catalog: Annotated[str, typer.Argument(help="A catalog written by 'ocidiff audit'.")],
     sql: Annotated[str, typer.Argument(help="One SQL statement (read-only).")],
     output_format: Annotated[
-        AuditFormat, typer.Option("--format", help="Output format.")
-    ] = AuditFormat.text,
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
 ) -> None:
     """Run a read-only SQL query on an audit catalog; docs/catalog.md has the schema and
     examples.
@@ -178,8 +153,8 @@ def query(
     try:
         data = run(catalog, sql, output_format.value)
     except OcidiffError as exc:
-        _fail(exc)
-    _write(data)
+        fail(exc)
+    write(data)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,13 +7,21 @@ module imports nothing heavy, and nothing from `cli` until a command runs.
 
 from __future__ import annotations
 
-import enum
 import sys
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .cli_options import Platform, reading_options
+from .cli_options import (
+    Platform,
+    ReportFormat,
+    TextJsonMarkdown,
+    TextOrJson,
+    emit,
+    fail,
+    reading_options,
+    write,
+)
 from .errors import OcidiffError
 
 if TYPE_CHECKING:
@@ -21,40 +29,10 @@ if TYPE_CHECKING:
     from .progress import Progress
 
 
-class TreeFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-
-
-class VerifyTreeFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
-
-
-class PlainFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-
-
 Ledger = Annotated[
     str, typer.Option("--ledger", help="The ledger file (JSON Lines, append-only).")
 ]
 DEFAULT_LEDGER = "ocidiff-ledger.jsonl"
-
-
-def _fail(error: OcidiffError) -> NoReturn:
-    sys.stderr.write(f"ocidiff: {error.one_line()}\n")
-    raise typer.Exit(error.exit_code)
-
-
-# The main CLI's helpers, imported when a command runs: `cli` imports this module.
-def _write(data: str | bytes) -> None:
-    from .cli import _write as write
-
-    write(data)
 
 
 @reading_options()
@@ -81,9 +59,9 @@ def verify_tree(
         bool, typer.Option("--ignore-mode", help="Do not compare permission bits.")
     ] = False,
     output_format: Annotated[
-        VerifyTreeFormat,
+        ReportFormat,
         typer.Option("--format", help="Output format (html: one self-contained page)."),
-    ] = VerifyTreeFormat.text,
+    ] = ReportFormat.text,
     output: Annotated[
         str | None,
         typer.Option("--output", "-o", help="Write the report to this file (default: stdout)."),
@@ -112,10 +90,9 @@ def verify_tree(
             reading, progress,
         )
     except OcidiffError as exc:
-        _fail(exc)
-    from .cli import _emit
+        fail(exc)
 
-    _emit(data, output)
+    emit(data, output)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -145,8 +122,8 @@ def fingerprint(
         bool, typer.Option("--strict", help="Exit 1 when there are reproducibility warnings.")
     ] = False,
     output_format: Annotated[
-        PlainFormat, typer.Option("--format", help="Output format.")
-    ] = PlainFormat.text,
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
 ) -> None:
     """Print a deterministic fingerprint of the build inputs.
 
@@ -165,11 +142,11 @@ def fingerprint(
             tuple(base_image or ()), explain, output_format.value,
         )
     except OcidiffError as exc:
-        _fail(exc)
-    if output_format is PlainFormat.text:
+        fail(exc)
+    if output_format is TextOrJson.text:
         for advice in result.warnings:
             sys.stderr.write(f"ocidiff: warning: {advice_line(advice)}\n")
-    _write(data)
+    write(data)
     raise typer.Exit(1 if strict and result.warnings else 0)
 
 
@@ -182,8 +159,8 @@ def ledger_record(
     ] = None,
     ledger: Ledger = DEFAULT_LEDGER,
     output_format: Annotated[
-        PlainFormat, typer.Option("--format", help="Output format.")
-    ] = PlainFormat.text,
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
     platform: Platform = None,
     *,
     reading: OpenOptions,
@@ -198,8 +175,8 @@ def ledger_record(
             image, release, fingerprint_value, ledger, platform, output_format.value, reading
         )
     except OcidiffError as exc:
-        _fail(exc)
-    _write(data)
+        fail(exc)
+    write(data)
     raise typer.Exit(code)
 
 
@@ -215,8 +192,8 @@ def ledger_check(
     ] = None,
     ledger: Ledger = DEFAULT_LEDGER,
     output_format: Annotated[
-        TreeFormat, typer.Option("--format", help="Output format.")
-    ] = TreeFormat.text,
+        TextJsonMarkdown, typer.Option("--format", help="Output format.")
+    ] = TextJsonMarkdown.text,
     platform: Platform = None,
     *,
     reading: OpenOptions,
@@ -233,8 +210,8 @@ def ledger_check(
             reading, progress,
         )
     except OcidiffError as exc:
-        _fail(exc)
-    _write(data)
+        fail(exc)
+    write(data)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -242,8 +219,8 @@ def ledger_show(
     release: Annotated[str, typer.Argument(help="The release name.")],
     ledger: Ledger = DEFAULT_LEDGER,
     output_format: Annotated[
-        PlainFormat, typer.Option("--format", help="Output format.")
-    ] = PlainFormat.text,
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
 ) -> None:
     """What shipped in a release, to the byte. Exit 1 when the release is not in the ledger."""
     from .gates import commands
@@ -251,8 +228,8 @@ def ledger_show(
     try:
         data, missing = commands.ledger_show(release, ledger, output_format.value)
     except OcidiffError as exc:
-        _fail(exc)
-    _write(data)
+        fail(exc)
+    write(data)
     if missing:
         sys.stderr.write(f"ocidiff: {missing}\n")
     raise typer.Exit(1 if missing else 0)
@@ -261,8 +238,8 @@ def ledger_show(
 def ledger_list(
     ledger: Ledger = DEFAULT_LEDGER,
     output_format: Annotated[
-        PlainFormat, typer.Option("--format", help="Output format.")
-    ] = PlainFormat.text,
+        TextOrJson, typer.Option("--format", help="Output format.")
+    ] = TextOrJson.text,
 ) -> None:
     """Every record of the ledger, in the order recorded."""
     from .gates import commands
@@ -270,8 +247,8 @@ def ledger_list(
     try:
         data = commands.ledger_list(ledger, output_format.value)
     except OcidiffError as exc:
-        _fail(exc)
-    _write(data)
+        fail(exc)
+    write(data)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,20 +1,26 @@
-"""The options every reading command shares, and how their values become `OpenOptions`.
+"""What the command-line modules (`cli`, `cli_audit`, `cli_gates`) share.
 
-Limits (README "Limits"), --quiet, and the layer cache options, declared once: a command takes
-them with `@reading_options()` and receives `reading` (OpenOptions) and `progress` instead of a
-dozen parameters. Imports nothing heavy: the library loads when a command runs.
+The options every reading command takes: limits (README "Limits"), --quiet and the layer cache
+options, declared once; a command takes them with `@reading_options()` and receives `reading`
+(OpenOptions) and `progress` instead of a dozen parameters. The output formats. And how results
+and errors leave the process: `write`, `emit`, `fail`. Imports nothing heavy: the library loads
+when a command runs.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
 from inspect import Parameter, signature
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, cast
 
 import typer
+
+from .errors import InputError, OcidiffError
 
 if TYPE_CHECKING:
     from .api import OpenOptions
@@ -214,3 +220,70 @@ def progress_display(quiet: bool) -> Progress | None:
     from .terminal import RichProgress
 
     return RichProgress()
+
+
+# -- output formats ---------------------------------------------------------------------------
+
+
+class TextOrJson(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+class TextOrJsonl(enum.StrEnum):
+    text = "text"
+    jsonl = "jsonl"
+
+
+class TextJsonHtml(enum.StrEnum):
+    text = "text"
+    json = "json"
+    html = "html"
+
+
+class TextJsonMarkdown(enum.StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class ReportFormat(enum.StrEnum):
+    """Reports that can also be a CI summary (markdown) or one self-contained page (html)."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+# -- results and errors -----------------------------------------------------------------------
+
+
+def fail(error: OcidiffError) -> NoReturn:
+    """The one line every failure ends with, and its exit code."""
+    sys.stderr.write(f"ocidiff: {error.one_line()}\n")
+    raise typer.Exit(error.exit_code)
+
+
+def write(text: str | bytes) -> None:
+    """Stdout, always as UTF-8: undecodable names (surrogate escapes) as backslash escapes."""
+    if isinstance(text, str):
+        text = text.encode("utf-8", "backslashreplace")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text)
+
+
+def emit(data: str | bytes, output: str | None) -> None:
+    """`data` to stdout, or whole to the file `output` (written aside, then renamed)."""
+    if output is None:
+        write(data)
+        return
+    raw = data.encode() if isinstance(data, str) else data
+    temporary = f"{output}.tmp-{os.getpid()}"
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(raw)
+        os.replace(temporary, output)
+    except OSError as exc:
+        fail(InputError(f"cannot write the report: {exc.strerror or exc}", file=output))
+
