@@ -98,23 +98,12 @@ class OpenedArchive:
     def member_sizes(self) -> dict[str, int]:
         return {m.path: m.size for m in self.source.members()}
 
-    @cached_property
-    def link_targets(self) -> dict[str, str]:
-        """member -> the member its links finally name, for members that are links."""
-        links = {m.path: m.link_target for m in self.source.members() if m.link_target}
-        final: dict[str, str] = {}
-        for path, target in links.items():
-            for _ in range(16):  # as the source's own resolution; a loop fails when read
-                if target not in links:
-                    break
-                target = links[target]
-            final[path] = target
-        return final
-
     def identity(self, member: str) -> str:
         """The member `member` finally names: a blob reached through a link is the same blob."""
-        path = _norm(member)
-        return self.link_targets.get(path, path)
+        try:
+            return self.source.locate(member).path
+        except OcidiffError:  # a missing member or a broken link fails when it is read
+            return _norm(member)
 
     @cached_property
     def claimed_digests(self) -> dict[str, str]:
