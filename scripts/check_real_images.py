@@ -514,6 +514,11 @@ def expectations(fx_by_name: dict[str, Fixture]) -> None:
         names = {e.name for e in entries(u)}
         want = {"data/.wh..wh..opq", "opt/cfg/.wh.three.conf"}
         expect(want <= names, "umoci-unterminated", "opaque and plain whiteouts from umoci insert")
+    if h := img("hardlinks-umoci"):
+        links = {e.name: e.linkname for e in entries(h) if e.typeflag == "1"}
+        want = {"x/b": "x/a", "x/c": "x/keep", "x/d": "x/gone", "x/e": "x/gone", "y/h1": "y/t",
+                "y/h2": "y/h1"}
+        expect(links == want, "hardlinks-umoci", "hard links within and across layers")
     if p := pair("ociarchive-vs-dockerarchive"):
         x, y = p
         same = x.config_digest == y.config_digest and x.diff_ids == y.diff_ids

@@ -296,6 +296,42 @@ umoci config --image "$L:umoci" --no-history --created "$TS_RFC"
 umoci gc --layout "$L"
 skopeo copy -q "${SPOL[@]}" "oci:$L:umoci" "oci-archive:$O/umoci-unterminated.tar:umoci"
 
+# ---------------------------------------------------------------- 12b. hard links across layers
+log "hardlinks-umoci: links to lower layers, then their targets rewritten or deleted"
+# Layer tars written verbatim by Python's tarfile (USTAR) and added with `umoci raw add-layer`:
+# what `umoci unpack` then leaves on disk is the reference for ocidiff's merged view (README).
+L=$W/hardlinks-layout
+mkdir -p "$W/hl"
+(cd "$W/hl" && python3 - <<'PY'
+import io, tarfile
+def tar(name, members):
+    with tarfile.open(name, "w", format=tarfile.USTAR_FORMAT) as out:
+        for info, data in members:
+            out.addfile(info, io.BytesIO(data) if data is not None else None)
+def info(path, kind, mode):
+    i = tarfile.TarInfo(path); i.type = kind; i.mode = mode; i.mtime = 1700000000; return i
+def f(path, data):
+    i = info(path, tarfile.REGTYPE, 0o644); i.size = len(data); return (i, data)
+def d(path):
+    return (info(path, tarfile.DIRTYPE, 0o755), None)
+def h(path, target):
+    i = info(path, tarfile.LNKTYPE, 0o644); i.linkname = target; return (i, None)
+tar("l1.tar", [d("x"), f("x/a", b"one\n"), f("x/keep", b"keep\n"), f("x/gone", b"gone\n"),
+               d("y"), f("y/t", b"tee\n"), h("y/h1", "y/t")])
+tar("l2.tar", [d("x"), h("x/b", "x/a"), h("x/c", "x/keep"), h("x/d", "x/gone"), h("x/e", "x/gone"),
+               d("y"), h("y/h2", "y/h1")])
+tar("l3.tar", [d("x"), f("x/a", b"two!!\n"), f("x/.wh.gone", b""), d("y"), f("y/t", b"TEE\n")])
+PY
+)
+umoci init --layout "$L"
+umoci new --image "$L:hardlinks"
+for layer in l1 l2 l3; do
+    umoci raw add-layer --image "$L:hardlinks" --history.created "$TS_RFC" "$W/hl/$layer.tar"
+done
+umoci config --image "$L:hardlinks" --no-history --created "$TS_RFC"
+umoci gc --layout "$L"
+skopeo copy -q "${SPOL[@]}" "oci:$L:hardlinks" "oci-archive:$O/hardlinks-umoci.tar:hardlinks"
+
 # ---------------------------------------------------------------- 13. pycache
 log "pycache-a/b: .pyc files that differ only in embedded mtime / path"
 for side in a b; do
