@@ -239,3 +239,20 @@ def _walk(node: Node) -> list[Node]:
     for child in node.children:
         found.extend(_walk(child))
     return found
+
+
+@pytest.mark.usefixtures("in_repo")
+def test_digests_in_text_are_whole_in_details_and_short_in_examples() -> None:
+    """A digest cut with '...' names nothing: the details show it whole, its hex on one line
+    (double-click copies it); the causes summary shows the first 12 hex digits."""
+    report = diff_archives(*pair("base-image"))
+    (cause,) = [c for c in report.causes if c.code == "base-image"]
+    change = cause.examples[0]
+    assert change.old and change.new and change.old.startswith("sha256:")
+    text = render_text(report)
+    summary, _, details = text.partition("\nDetails:\n")
+    for digest in (change.old, change.new):
+        hex_digits = digest.removeprefix("sha256:")
+        assert any(line.strip().startswith(hex_digits) for line in details.splitlines()), digest
+        assert digest[:19] in summary  # sha256: and 12 hex digits
+        assert digest[:20] not in summary

@@ -197,7 +197,7 @@ def _cause_item(
     if cause.examples:
         example = (
             f'<p class="eg"><span class="lbl">Example</span> '
-            f"<code>{esc(describe_change(cause.examples[0]))}</code></p>"
+            f"<code>{esc(describe_change(cause.examples[0], example=True))}</code></p>"
         )
     links = [
         f'<a href="#{esc(anchor)}" data-filter="{esc(cause.code)}">'

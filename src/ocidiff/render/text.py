@@ -4,12 +4,15 @@ honouring NO_COLOR and whether stdout is a terminal)."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from ..report import Change, Node, Report
 from ..safe_text import terminal_safe
 
 _WIDTH = 80
+# An OCI digest (image-spec descriptor.md grammar, hex encodings): never cut.
+_DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-f]{32,}")
 _VERDICT_TEXT = {
     "identical": "IDENTICAL: the tarballs are byte-identical",
     "same-image": "SAME IMAGE: every manifest is equal; only packaging, names or index "
@@ -45,7 +48,11 @@ def render_text(report: Report, *, colour: bool = False, max_changes: int = 40) 
             )
             if cause.examples:
                 lines.extend(
-                    _wrap("e.g. " + describe_change(cause.examples[0]), indent=" " * 30, hang=35)
+                    _wrap(
+                        "e.g. " + describe_change(cause.examples[0], example=True),
+                        indent=" " * 30,
+                        hang=35,
+                    )
                 )
             if not cause.ignored:
                 lines.extend(_wrap("fix: " + cause.fix, indent=" " * 30, hang=35))
@@ -58,21 +65,29 @@ def render_text(report: Report, *, colour: bool = False, max_changes: int = 40) 
     return "\n".join(lines) + "\n"
 
 
-def describe_change(change: Change) -> str:
-    """One change as text; paths, values and details come from images: made terminal-safe."""
+def describe_change(change: Change, *, example: bool = False) -> str:
+    """One change as text; paths, values and details come from images: made terminal-safe.
+    An `example` (the causes summary) shows digests by their first 12 hex digits, as
+    `docker images` does; the details show them whole."""
     where = terminal_safe(change.locator)
     what = f" {change.field}" if change.field else ""
     values = ""
     if change.old is not None or change.new is not None:
-        values = f": {_short(change.old)} -> {_short(change.new)}"
+        values = f": {_short(change.old, brief=example)} -> {_short(change.new, brief=example)}"
     detail = f" ({terminal_safe(change.detail)})" if change.detail else ""
     return f"{where}{what}{values}{detail}"
 
 
-def _short(value: str | None, limit: int = 60) -> str:
+def _short(value: str | None, limit: int = 60, *, brief: bool = False) -> str:
+    """A value cut to `limit` characters, except a digest: whole (wrapped across lines when
+    wider than the page), or its short form when `brief`; a digest cut anywhere else names
+    nothing."""
     if value is None:
         return "(none)"
     value = terminal_safe(value)
+    if _DIGEST.fullmatch(value):
+        algorithm, _, encoded = value.partition(":")
+        return f"{algorithm}:{encoded[:12]}" if brief else value
     return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
@@ -134,15 +149,23 @@ def _diff_line(prefix: str, line: str) -> list[str]:
 
 class _PathWrapper(textwrap.TextWrapper):
     """Wraps at spaces; a word longer than a line (a long path) is cut after its last '/' that
-    fits, so it breaks between path components, and at the width only when no '/' fits."""
+    fits, so it breaks between path components, and at the width only when no '/' fits. A
+    digest breaks after its algorithm, so the hex stays whole on the next line."""
 
     def _handle_long_word(
         self, reversed_chunks: list[str], cur_line: list[str], cur_len: int, width: int
     ) -> None:
         room = max(width - cur_len, 1)
         chunk = reversed_chunks[-1]
-        cut = chunk.rfind("/", 0, room) + 1
-        if self.break_long_words and cut > room // 2:
+        if _DIGEST.fullmatch(chunk):
+            cut = chunk.index(":") + 1  # after the algorithm, wherever it fits
+            fits = cut <= room
+            if not fits and cur_line:
+                return  # the line ends here; the digest starts the next one
+        else:
+            cut = chunk.rfind("/", 0, room) + 1
+            fits = cut > room // 2
+        if self.break_long_words and fits:
             cur_line.append(chunk[:cut])
             reversed_chunks[-1] = chunk[cut:]
             return
