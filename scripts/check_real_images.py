@@ -514,6 +514,11 @@ def expectations(fx_by_name: dict[str, Fixture]) -> None:
         names = {e.name for e in entries(u)}
         want = {"data/.wh..wh..opq", "opt/cfg/.wh.three.conf"}
         expect(want <= names, "umoci-unterminated", "opaque and plain whiteouts from umoci insert")
+    if p := pair("intermediate"):
+        x, y = p
+        same = [a == b for a, b in zip(x.layer_digests, y.layer_digests, strict=True)]
+        expect(same == [True, False, True], "intermediate", "layers 0 and 2 shared, 1 differs")
+        expect(base_digest(x) != base_digest(y), "intermediate", "base.digest differs")
     if h := img("hardlinks-umoci"):
         links = {e.name: e.linkname for e in entries(h) if e.typeflag == "1"}
         want = {"x/b": "x/a", "x/c": "x/keep", "x/d": "x/gone", "x/e": "x/gone", "y/h1": "y/t",

@@ -220,6 +220,20 @@ pin "$D"
 push localhost/base:a "$O/base-a.tar" base
 push localhost/base:b "$O/base-b.tar" base
 
+# ---------------------------------------------------------------- 7b. intermediate image
+log "intermediate-a/b: one step changes; --layers names buildah's intermediate as base.digest"
+for side in a b; do
+    D=$W/ctx-intermediate-$side
+    mkdir -p "$D/app" "$D/conf"
+    printf 'VERSION = "%s"\n' "$side" >"$D/app/version.py"
+    printf 'level=info\n' >"$D/conf/app.conf"
+    cp "$O/baseimg-v1.tar" "$D/"
+    printf 'FROM oci-archive:baseimg-v1.tar\nCOPY app/ /app/\nCOPY conf/ /etc/app/\n' >"$D/Containerfile"
+    pin "$D"
+    (cd "$D" && build --layers --timestamp "$TS" -f Containerfile -t "localhost/intermediate:$side" .)
+    push "localhost/intermediate:$side" "$O/intermediate-$side.tar" intermediate
+done
+
 # ---------------------------------------------------------------- 8. config only
 log "config-a/b: one working container committed twice with different config"
 c=$(B from -q "${POL[@]}" scratch)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ocidiff.api import DiffOptions, diff_archives
-from ocidiff.report import dump_report, load_report
+from ocidiff.report import dump_report, iter_changes, load_report
 
 from .conftest import REAL_BUILT, REAL_SAMPLES, needs_shared
 
@@ -30,6 +30,8 @@ CASES = [
      {"content", "base-image"}),
     ("xattr", "different", {"xattrs"}, {"content"}),
     ("pycache", "equivalent", {"embedded-path", "embedded-timestamp"}, {"content"}),
+    ("intermediate", "different", {"base-image", "content", "history"},
+     {"file-timestamps", "compression"}),
 ]
 
 
@@ -53,8 +55,6 @@ def test_appended_whiteout_and_opaque_layers() -> None:
     assert report.summary.verdict == "different"
     assert {"layer-structure", "files-added", "files-removed"} <= set(causes)
     assert not {"content", "compression", "file-timestamps"} & set(causes)
-    from ocidiff.report import iter_changes
-
     removed = {c.locator for c in iter_changes(report.tree) if c.cause == "files-removed"}
     # the merged filesystem names what the whiteout and the opaque directory took away
     assert removed == {
@@ -98,3 +98,20 @@ def test_report_is_deterministic_and_round_trips() -> None:
     assert list(document)[:2] == ["schema", "schema_version"]
     assert set(document["summary"]) >= {"verdict", "causes"}
     assert dump_report(load_report(first)) == first
+
+
+def test_base_digest_over_the_same_first_layer_says_the_base_may_not_have_moved() -> None:
+    """buildah --layers writes its last intermediate image as base.digest: a changed app step
+    changes it over the very same base. The change stays `base-image` (a base rebuilt on the
+    same bottom layer looks alike) but says so; a really different base does not get the note."""
+    def base_digest_change(pair: str) -> tuple[str, str | None]:
+        old, new = str(REAL_BUILT / f"{pair}-a.tar"), str(REAL_BUILT / f"{pair}-b.tar")
+        report = diff_archives(old, new)
+        (change,) = [c for c in iter_changes(report.tree)
+                     if c.field == "org.opencontainers.image.base.digest"]
+        return change.cause, change.detail
+
+    cause, detail = base_digest_change("intermediate")
+    assert cause == "base-image"
+    assert detail is not None and "first layer is the same" in detail
+    assert base_digest_change("base") == ("base-image", None)

@@ -97,7 +97,7 @@ _CAUSES = (
     ),
     CauseInfo(
         "base-image",
-        "the leading (base) layers differ as a block",
+        "the base image differs (annotations or layers)",
         "pin the base image by digest: FROM image@sha256:...",
         True,
         1,

@@ -23,7 +23,8 @@ from .entries import ContentExplainer, compare_entry_lists
 from .match import Aligned, align_layers
 
 _NAME_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
-_BASE_ANNOTATIONS = ("org.opencontainers.image.base.digest", "org.opencontainers.image.base.name")
+ANNOTATION_BASE_DIGEST = "org.opencontainers.image.base.digest"
+_BASE_ANNOTATIONS = (ANNOTATION_BASE_DIGEST, "org.opencontainers.image.base.name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +120,24 @@ def _manifest_changes(old: ImageRef, new: ImageRef, key: str) -> list[Change]:
             if name == ANNOTATION_CREATED
             else ("base-image" if name in _BASE_ANNOTATIONS else "annotations")
         )
-        changes.append(Change(cause, f"{key}/manifest/annotations", name, a, b))
+        detail = _same_first_layer(old, new) if name == ANNOTATION_BASE_DIGEST else None
+        changes.append(Change(cause, f"{key}/manifest/annotations", name, a, b, detail))
     changes.extend(_attestation_changes(old, new, key))
     return changes
+
+
+def _same_first_layer(old: ImageRef, new: ImageRef) -> str | None:
+    """A base digest that changed over an identical first layer may name no other base at all:
+    buildah --layers writes its last intermediate image there, which changes with any earlier
+    step. Said, not decided: a base rebuilt on the same bottom layer looks the same."""
+    first = [(layers[0].diff_id or layers[0].digest) if layers else None
+             for layers in (old.layers, new.layers)]
+    if first[0] is None or first[0] != first[1]:
+        return None
+    return (
+        "the first layer is the same in both, so the base may not have moved: buildah --layers "
+        "names its last intermediate image here"
+    )
 
 
 def _attestation_changes(old: ImageRef, new: ImageRef, key: str) -> list[Change]:
