@@ -317,6 +317,19 @@ def _damaged() -> MiniSpec:
     return mini(layers=with_app(app, truncate_at=cut))
 
 
+DPKG_LOG = b"2024-06-10 %s install demo:amd64 <none> 1.0\n"
+
+
+def _aux_cache(seed: int) -> bytes:
+    """ldconfig's aux-cache: a header, then per library the inode, mtime and size it saw."""
+    records = b"".join(
+        (4096 * seed + n).to_bytes(8, "little") + (BUILT + n).to_bytes(8, "little")
+        + (16384 + n).to_bytes(8, "little")
+        for n in range(8)
+    )
+    return b"glibc-ld.so.auxcache-1.0\0" + records
+
+
 def cause_pairs() -> list[CausePair]:
     """Every pair, in the order of `ocidiff.diff.causes.ALL_CODES`."""
     base = mini()
@@ -398,6 +411,14 @@ def cause_pairs() -> list[CausePair]:
         CausePair("embedded-path", "`version.cpython-311.pyc` compiled under `/tmp/build-4711` "
                   "(its co_filename)", base,
                   mini(layers=with_app(app_entries(pyc_path="/tmp/build-4711/app/version.py")))),
+        CausePair("build-log", "`var/log/dpkg.log` written at another time of day",
+                  added(fl.file_entry("var/log/dpkg.log", DPKG_LOG % b"10:00:00", mtime=BUILT)),
+                  added(fl.file_entry("var/log/dpkg.log", DPKG_LOG % b"11:04:05", mtime=BUILT))),
+        CausePair("build-cache", "`var/cache/ldconfig/aux-cache` with other inode numbers",
+                  added(fl.file_entry("var/cache/ldconfig/aux-cache", _aux_cache(1),
+                                      mtime=BUILT)),
+                  added(fl.file_entry("var/cache/ldconfig/aux-cache", _aux_cache(2),
+                                      mtime=BUILT))),
         CausePair("content-order", "the `demo` dist-info RECORD lines in another order", base,
                   mini(layers=with_app(walk_order(record_order)))),
         CausePair("layer-structure", "the app layer split in two (app, then site-packages)", base,

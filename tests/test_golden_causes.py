@@ -84,6 +84,8 @@ EXPECTED: dict[str, Expected] = {
     "file-timestamps": only("file-timestamps", EQUIVALENT),
     "embedded-timestamp": only("embedded-timestamp", EQUIVALENT),
     "embedded-path": only("embedded-path", EQUIVALENT),
+    "build-log": only("build-log", EQUIVALENT),
+    "build-cache": only("build-cache", EQUIVALENT),
     "content-order": only("content-order", EQUIVALENT),
     "layer-structure": Expected(
         EQUIVALENT,

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from fnmatch import translate
 
 from ..compression import Compression
 from ..filesystem import MergedEntry, merge_layers
 from ..inventory import FileEntry
+from ..leftovers import CACHE_EXCEPTIONS, CACHE_PATHS, LOG_PATHS
 from ..oci.image import ImageRef
 from ..oci.model import ANNOTATION_REWRITTEN
 from ..tar.events import EntryKind
@@ -40,19 +40,6 @@ HAZARDS: dict[str, str] = {
     "no-base-annotations": "no org.opencontainers.image.base.* annotation names the base",
 }
 
-_LOGS = ("var/log/*",)
-_CACHES = (
-    "var/cache/ldconfig/aux-cache",
-    "var/lib/apt/lists/*",
-    "var/cache/apt/*.bin",
-    "var/cache/apt/archives/*.deb",
-    "var/cache/apk/*",
-    "*/.cache/pip/*",
-    "*/.npm/_cacache/*",
-    "*/.cache/yarn/*",
-    "usr/local/share/.cache/yarn/*",
-)
-_CACHE_EXCEPTIONS = ("var/lib/apt/lists/lock",)
 _SECRET_NAMES = frozenset(
     (
         *(".env", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".netrc", ".git-credentials"),
@@ -97,8 +84,8 @@ def lint_image(image: ImageRef, layers: Sequence[LayerRecord | None]) -> tuple[H
     found = [
         _after_epoch(claimed_epoch(image), entries),
         _mixed_epochs(entries),
-        _visible(merged, "build-log-shipped", _LOG_PATHS, ()),
-        _visible(merged, "build-cache-shipped", _CACHE_PATHS, _CACHE_EXCEPTIONS),
+        _visible(merged, "build-log-shipped", LOG_PATHS, ()),
+        _visible(merged, "build-cache-shipped", CACHE_PATHS, CACHE_EXCEPTIONS),
         *_pyc(merged, layers),
         _layer_gzip(layers),
         _gzip_files(merged, layers),
@@ -148,20 +135,11 @@ def _mixed_epochs(layers: list[tuple[FileEntry, ...]]) -> Hazard | None:
     return Hazard(hazard.code, len(set(dominant.values())), 0, hazard.examples)
 
 
-def _anywhere(patterns: Sequence[str]) -> re.Pattern[str]:
-    """One regex for shell patterns matched against a path or any of its '/'-suffixes."""
-    return re.compile("|".join(f"(?:.*/)?{translate(p)}" for p in patterns), re.S)
-
-
-_LOG_PATHS = _anywhere(_LOGS)
-_CACHE_PATHS = _anywhere(_CACHES)
-
-
 def _visible(
     merged: dict[str, MergedEntry],
     code: str,
     patterns: re.Pattern[str],
-    exceptions: Sequence[str],
+    exceptions: Collection[str],
 ) -> Hazard | None:
     items = [
         (path, m.entry.size)

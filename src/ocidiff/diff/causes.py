@@ -131,6 +131,20 @@ _CAUSES = (
         7,
     ),
     CauseInfo(
+        "build-log",
+        "a log the build wrote differs (apt, dpkg, ...)",
+        "delete /var/log/* in the step that wrote it",
+        False,
+        7,
+    ),
+    CauseInfo(
+        "build-cache",
+        "a package manager or linker cache differs",
+        "clean it in the same RUN (apt-get clean, rm aux-cache) or use a cache mount",
+        False,
+        7,
+    ),
+    CauseInfo(
         "content-order", "the same lines in another order", "sort generated file lists", False, 8
     ),
     CauseInfo(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..filesystem import is_whiteout
 from ..inventory import FileEntry
+from ..leftovers import Leftover, leftover
 from ..render.formatting import format_ns
 from ..report import Change, Node
 from ..tar.events import EntryKind
@@ -25,8 +26,13 @@ ContentExplainer = Callable[[str, bytes, bytes], tuple[tuple[str, str], ...]]
 
 # The causes a content comparison gives; their changes live on the path's `entry` node.
 _CONTENT_CAUSES = frozenset(
-    ("content", "embedded-timestamp", "embedded-path", "content-order", "dependency-change")
+    (
+        *("content", "embedded-timestamp", "embedded-path", "content-order"),
+        *("dependency-change", "build-log", "build-cache"),
+    )
 )
+# A log or cache differs with every build whatever it holds: named by what the file is.
+_LEFTOVER_CAUSES = {Leftover.LOG: "build-log", Leftover.CACHE: "build-cache"}
 _LINKED_KINDS = frozenset((EntryKind.FILE, EntryKind.HARDLINK))
 
 
@@ -300,13 +306,14 @@ def _content_changes(
     new = contents.get(b.digest or "")
     size_note = f"{a.size} -> {b.size} bytes" if a.size != b.size else f"{a.size} bytes"
     if explain is None or old is None or new is None:
-        detail = size_note + similarity_note(a, b)
-        return [
-            Change(
-                "content", locator, "content", (a.digest or "")[:16], (b.digest or "")[:16], detail
-            )
-        ]
-    findings = explain(a.path, old, new)
+        findings: tuple[tuple[str, str], ...] = (("content", size_note + similarity_note(a, b)),)
+    else:
+        findings = explain(a.path, old, new)
+    kind = leftover(a.path)
+    if kind is not None:
+        # What the explainer found still describes the bytes: kept as the detail.
+        cause = _LEFTOVER_CAUSES[kind]
+        findings = ((cause, "; ".join(dict.fromkeys(d for _, d in findings if d))),)
     return [
         Change(cause, locator, "content", (a.digest or "")[:16], (b.digest or "")[:16], detail)
         for cause, detail in findings

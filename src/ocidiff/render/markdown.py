@@ -22,7 +22,7 @@ _VERDICT = {
     "identical": "IDENTICAL: the tarballs are byte-identical",
     "same-image": "SAME IMAGE: only packaging, names or index annotations differ",
     "equivalent": "EQUIVALENT: same files and runtime config; only timestamps, order, "
-    "compression, encoding or metadata differ",
+    "compression, encoding, build logs and caches or metadata differ",
     "different": "DIFFERENT: files or runtime configuration differ",
 }
 

@@ -18,7 +18,7 @@ _VERDICT_TEXT = {
     "same-image": "SAME IMAGE: every manifest is equal; only packaging, names or index "
     "annotations differ",
     "equivalent": "EQUIVALENT: same files and runtime config; only timestamps, order, "
-    "compression, encoding or metadata differ",
+    "compression, encoding, build logs and caches or metadata differ",
     "different": "DIFFERENT: files or runtime configuration differ",
 }
 _COLOURS = {"identical": "32", "same-image": "32", "equivalent": "33", "different": "31"}
