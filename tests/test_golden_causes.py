@@ -12,6 +12,7 @@ and review the diff of tests/golden/ like code.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -258,3 +259,24 @@ def test_digests_in_text_are_whole_in_details_and_short_in_examples() -> None:
         assert any(line.strip().startswith(hex_digits) for line in details.splitlines()), digest
         assert digest[:19] in summary  # sha256: and 12 hex digits
         assert digest[:20] not in summary
+
+
+def test_base_annotations_alone_leave_the_images_equivalent(tmp_path: Path) -> None:
+    """A base annotation runs nothing: the same layers and config under another base digest
+    (a reproducible base rebuilt, or buildah --layers naming its intermediate) are equivalent.
+    A base whose files differ is `different` through those files (the base-image pair)."""
+    import cause_pairs  # scripts/ is on sys.path (conftest)
+
+    def annotated(seed: bytes) -> Path:
+        digest = "sha256:" + hashlib.sha256(seed).hexdigest()
+        spec = cause_pairs.mini(
+            manifest_annotations=(("org.opencontainers.image.base.digest", digest),)
+        )
+        path = tmp_path / f"{seed.decode()}.tar"
+        path.write_bytes(cause_pairs.archive(spec))
+        return path
+
+    report = diff_archives(str(annotated(b"one")), str(annotated(b"two")))
+    assert set(report.summary.causes) == {"base-image"}
+    assert report.summary.verdict == "equivalent"
+    assert report.summary.exit_code == 1

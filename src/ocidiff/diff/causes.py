@@ -95,11 +95,13 @@ _CAUSES = (
         True,
         5,
     ),
+    # Not semantic by itself: a base annotation runs nothing, and a base whose files or config
+    # differ shows that as those files' and the config's own (semantic) causes.
     CauseInfo(
         "base-image",
         "the base image differs (annotations or layers)",
         "pin the base image by digest: FROM image@sha256:...",
-        True,
+        False,
         1,
     ),
     CauseInfo(
