@@ -524,6 +524,10 @@ def expectations(fx_by_name: dict[str, Fixture]) -> None:
         want = {"x/b": "x/a", "x/c": "x/keep", "x/d": "x/gone", "x/e": "x/gone", "y/h1": "y/t",
                 "y/h2": "y/h1"}
         expect(links == want, "hardlinks-umoci", "hard links within and across layers")
+    if sl := img("symlinks-umoci"):
+        names = {e.name for e in entries(sl)}
+        want = {"chain/c", "esc/lib/e", "abs/.wh.gone", "deep/er/up/doc/.wh..wh..opq", "lib/hl"}
+        expect(want <= names, "symlinks-umoci", "members named through lower-layer symlinks")
     if p := pair("ociarchive-vs-dockerarchive"):
         x, y = p
         same = x.config_digest == y.config_digest and x.diff_ids == y.diff_ids

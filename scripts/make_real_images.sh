@@ -346,6 +346,45 @@ umoci config --image "$L:hardlinks" --no-history --created "$TS_RFC"
 umoci gc --layout "$L"
 skopeo copy -q "${SPOL[@]}" "oci:$L:hardlinks" "oci-archive:$O/hardlinks-umoci.tar:hardlinks"
 
+# ---------------------------------------------------------------- 12c. paths through symlinks
+log "symlinks-umoci: members whose parent directory is a symlink in a lower layer"
+L=$W/symlinks-layout
+mkdir -p "$W/sl"
+(cd "$W/sl" && python3 - <<'PY'
+import io, tarfile
+def tar(name, members):
+    with tarfile.open(name, "w", format=tarfile.USTAR_FORMAT) as out:
+        for info, data in members:
+            out.addfile(info, io.BytesIO(data) if data is not None else None)
+def info(path, kind, mode):
+    i = tarfile.TarInfo(path); i.type = kind; i.mode = mode; i.mtime = 1700000000; return i
+def f(path, data):
+    i = info(path, tarfile.REGTYPE, 0o644); i.size = len(data); return (i, data)
+def d(path):
+    return (info(path, tarfile.DIRTYPE, 0o755), None)
+def s(path, target):
+    i = info(path, tarfile.SYMTYPE, 0o777); i.linkname = target; return (i, None)
+def h(path, target):
+    i = info(path, tarfile.LNKTYPE, 0o644); i.linkname = target; return (i, None)
+tar("l1.tar", [d("usr"), d("usr/lib"), f("usr/lib/a", b"a\n"), f("usr/lib/gone", b"gone\n"),
+               d("usr/share"), d("usr/share/doc"), f("usr/share/doc/old", b"old\n"),
+               s("lib", "usr/lib"), s("abs", "/usr/lib"), s("chain", "lib"), d("deep"),
+               d("deep/er"), s("deep/er/up", "../../usr/share"), s("esc", "../../../usr"),
+               s("swap", "usr/lib")])
+tar("l2.tar", [f("chain/c", b"c\n"), f("deep/er/up/doc/new", b"new\n"), f("esc/lib/e", b"e\n"),
+               f("abs/.wh.gone", b""), f("deep/er/up/doc/.wh..wh..opq", b""),
+               h("lib/hl", "abs/a"), s("lib/rel", "a"), d("swap"), f("swap/own", b"own\n")])
+PY
+)
+umoci init --layout "$L"
+umoci new --image "$L:symlinks"
+for layer in l1 l2; do
+    umoci raw add-layer --image "$L:symlinks" --history.created "$TS_RFC" "$W/sl/$layer.tar"
+done
+umoci config --image "$L:symlinks" --no-history --created "$TS_RFC"
+umoci gc --layout "$L"
+skopeo copy -q "${SPOL[@]}" "oci:$L:symlinks" "oci-archive:$O/symlinks-umoci.tar:symlinks"
+
 # ---------------------------------------------------------------- 13. pycache
 log "pycache-a/b: .pyc files that differ only in embedded mtime / path"
 for side in a b; do

@@ -34,6 +34,10 @@ def directory(path: str) -> FileEntry:
     return entry(path, None, kind=EntryKind.DIR, mode=0o755)
 
 
+def symlink(path: str, target: str) -> FileEntry:
+    return entry(path, None, kind=EntryKind.SYMLINK, mode=0o777, linkname=target)
+
+
 def link(path: str, target: str, digest: str | None = None) -> FileEntry:
     # As a layer lists it: size 0, and the target's digest only when the target is in that layer.
     return entry(path, None, kind=EntryKind.HARDLINK, linkname=target, digest=digest)
@@ -115,18 +119,21 @@ def test_the_old_bytes_behind_a_link_are_compared() -> None:
     assert {c.cause for node in found.entries for c in node.changes} == {"content"}
 
 
-def test_umoci_fixture_merged_view_matches_umoci_unpack() -> None:
-    """What `umoci unpack` wrote for this image (inode numbers shown as shared groups)."""
+def merged_listing(fixture: str) -> dict[str, tuple[str, str | None, str | None, int]]:
     out = subprocess.run(
-        [sys.executable, "-m", "ocidiff", "ls", str(REAL_BUILT / "hardlinks-umoci.tar"),
-         "--merged", "--format", "jsonl", "--no-cache"],
+        [sys.executable, "-m", "ocidiff", "ls", str(REAL_BUILT / fixture), "--merged",
+         "--format", "jsonl", "--no-cache"],
         capture_output=True, check=True,
     ).stdout
-    got = {
+    return {
         r["path"]: (r["type"], r["linkname"], r["blake3"], r["size"])
         for r in map(json.loads, out.splitlines())
     }
-    assert got == {
+
+
+def test_umoci_fixture_merged_view_matches_umoci_unpack() -> None:
+    """What `umoci unpack` wrote for this image (inode numbers shown as shared groups)."""
+    assert merged_listing("hardlinks-umoci.tar") == {
         "x": ("dir", None, None, 0),
         "x/a": ("file", None, b3(b"two!!\n"), 6),
         "x/b": ("file", None, b3(b"one\n"), 4),  # its own inode: a was rewritten
@@ -139,3 +146,63 @@ def test_umoci_fixture_merged_view_matches_umoci_unpack() -> None:
         "y/h2": ("hardlink", "y/h1", b3(b"tee\n"), 0),
         "y/t": ("file", None, b3(b"TEE\n"), 4),
     }
+
+
+def test_a_member_under_a_symlink_lands_where_the_link_points() -> None:
+    lower = [directory("usr"), directory("usr/lib"), symlink("lib", "usr/lib"),
+             symlink("abs", "/usr/lib"), symlink("chain", "lib"), directory("d"),
+             symlink("d/up", "../usr"), symlink("esc", "../../../usr")]
+    upper = [entry("lib/a", b"a"), entry("abs/b", b"b"), entry("chain/c", b"c"),
+             entry("d/up/lib/e", b"e"), entry("esc/lib/f", b"f")]
+    merged = {m.entry.path: m.entry for m in merge_layers([lower, upper])}
+    assert {p for p in merged if p.startswith("usr/lib/")} == {
+        "usr/lib/a", "usr/lib/b", "usr/lib/c", "usr/lib/e", "usr/lib/f"}
+    assert merged["usr/lib/c"].name == "chain/c"  # the tar's name is kept
+    assert not any(p.startswith(("lib/", "abs/", "chain/", "esc/")) for p in merged)
+
+
+def test_markers_and_links_under_a_symlink() -> None:
+    lower = [directory("usr"), directory("usr/lib"), entry("usr/lib/a", b"a"),
+             entry("usr/lib/gone", b"gone"), directory("usr/lib/sub"), entry("usr/lib/sub/x", b"x"),
+             symlink("lib", "usr/lib")]
+    upper = [entry("lib/.wh.gone"), entry("lib/sub/.wh..wh..opq"), link("lib/hl", "lib/a"),
+             symlink("lib/rel", "a")]
+    merged = view([lower, upper])
+    assert "usr/lib/gone" not in merged and "usr/lib/sub/x" not in merged
+    assert merged["usr/lib/hl"] == ("hardlink", "usr/lib/a", b3(b"a"))
+    assert merged["usr/lib/rel"] == ("symlink", "a", None)  # the last component is not followed
+
+
+def test_paths_the_runtimes_refuse_keep_their_names() -> None:
+    loop = [symlink("a", "b"), symlink("b", "a")]
+    assert "a/x" in view([loop, [entry("a/x", b"x")]])
+    to_a_file = [entry("f", b"f"), symlink("l", "f")]
+    assert "l/x" in view([to_a_file, [entry("l/x", b"x")]])
+
+
+def test_a_directory_replacing_a_symlink_is_a_directory_again() -> None:
+    lower = [directory("usr"), directory("usr/lib"), symlink("lib", "usr/lib")]
+    upper = [directory("lib"), entry("lib/own", b"own")]
+    merged = view([lower, upper])
+    assert merged["lib"][0] == "dir" and "lib/own" in merged and "usr/lib/own" not in merged
+
+
+def test_umoci_symlinks_fixture_matches_umoci_unpack() -> None:
+    """`umoci unpack` of fixtures/real/symlinks-umoci.tar (README there), path by path."""
+    got = merged_listing("symlinks-umoci.tar")
+    files = {p: v[2] for p, v in got.items() if v[0] in ("file", "hardlink")}
+    assert files == {
+        "usr/lib/a": b3(b"a\n"), "usr/lib/c": b3(b"c\n"), "usr/lib/e": b3(b"e\n"),
+        "usr/lib/hl": b3(b"a\n"), "usr/share/doc/new": b3(b"new\n"), "swap/own": b3(b"own\n"),
+    }
+    assert got["usr/lib/hl"][:2] == ("hardlink", "usr/lib/a")
+    assert got["usr/lib/rel"][:2] == ("symlink", "a")
+    assert got["swap"][0] == "dir"
+    links = {p for p, v in got.items() if v[0] == "symlink"}
+    assert links == {"abs", "chain", "deep/er/up", "esc", "lib", "usr/lib/rel"}
+
+
+def test_an_opaque_marker_at_the_root_hides_every_lower_path() -> None:
+    lower = [directory("."), directory("a"), entry("a/x", b"x"), entry("top", b"t")]
+    upper = [entry(".wh..wh..opq"), entry("new", b"n")]
+    assert sorted(view([lower, upper])) == [".", "new"]

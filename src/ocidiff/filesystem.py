@@ -10,6 +10,11 @@ Hard links follow what an unpacker leaves on disk (checked against `umoci unpack
 layer i shares the inode its target had then, so when a later layer rewrites or deletes the target
 the link keeps the old bytes as a file of its own; links that shared that inode stay linked to it.
 A link's content is its target's, across layers too.
+
+A member whose parent directory is a symlink in the filesystem so far is written through it, and
+kept inside the root (`abs -> /usr/lib` then `abs/c` lands at `usr/lib/c`), as umoci, containerd
+and Docker apply layers; the entry's last component is never followed. Its `name` keeps what the
+tar says; its `path` is where the file lands.
 """
 
 from __future__ import annotations
@@ -50,36 +55,103 @@ def whiteout_target(path: str) -> str | None:
     return f"{head}/{name}" if head else name
 
 
-def _ancestors(path: str) -> list[str]:
-    parts = path.split("/")
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+def _below(roots: set[str]) -> tuple[str, ...]:
+    """Prefixes every path inside one of `roots` starts with ("" is the root directory)."""
+    return ("",) if "" in roots else tuple(f"{root}/" for root in roots)
 
 
 def _remove_subtrees(state: dict[str, MergedEntry], roots: set[str], *, keep_roots: bool) -> None:
     if not roots:
         return
+    inside = _below(roots)
     doomed = [
         path
         for path in state
-        if (path in roots and not keep_roots) or any(a in roots for a in _ancestors(path))
+        if (path.startswith(inside) and path != ".") or (not keep_roots and path in roots)
     ]
     for path in doomed:
         del state[path]
 
 
+_MAX_SYMLINKS = 40  # followed while resolving one path, as Linux's ELOOP limit
+
+
+class _Resolver:
+    """Where a path's parent directory really is, through the symlinks of `state` so far."""
+
+    def __init__(self, state: dict[str, MergedEntry]) -> None:
+        self._state = state
+        self._parents: dict[str, str] = {}  # lexical parent -> resolved parent ("" is the root)
+        self.active = False  # no symlink applied yet: every path is where its name says
+
+    def changed(self) -> None:
+        """A symlink was added, replaced or removed: resolutions made so far may be stale."""
+        self.active = True
+        self._parents.clear()
+
+    def place(self, path: str) -> str:
+        """`path` with its parent directory resolved; the last component is not followed."""
+        if not self.active:
+            return path
+        head, _, tail = path.rpartition("/")
+        if not head:
+            return path
+        parent = self._parents.get(head)
+        if parent is None:
+            parent = self._parents[head] = self._directory(head)
+        return f"{parent}/{tail}" if parent else tail
+
+    def directory(self, path: str) -> str:
+        """`path` with every component resolved, as a directory it names."""
+        return self._directory(path) if self.active else path
+
+    def _directory(self, path: str) -> str:
+        pending = path.split("/")[::-1]
+        done: list[str] = []
+        followed = 0
+        while pending:
+            part = pending.pop()
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if done:
+                    done.pop()  # never above the root
+                continue
+            done.append(part)
+            found = self._state.get("/".join(done))
+            if found is None or found.entry.kind is not EntryKind.SYMLINK:
+                continue
+            followed += 1
+            if followed > _MAX_SYMLINKS:
+                return path  # a loop: runtimes refuse it; keep the path the tar names
+            target = found.entry.linkname
+            done.pop()
+            if target.startswith("/"):
+                done = []
+            pending.extend(target.split("/")[::-1])
+        resolved = "/".join(done)
+        landing = self._state.get(resolved) if resolved else None
+        if landing is not None and landing.entry.kind is not EntryKind.DIR:
+            return path  # through a link to a file: the write fails in runtimes; keep the name
+        return resolved
+
+
 @dataclass(frozen=True, slots=True)
 class _Link:
-    """A hard link as it was applied: the target's merged entry at that moment, and the regular
-    file whose bytes that inode holds (None when the target is no file: the link is broken)."""
+    """A hard link as it was applied: where its target was, the target's merged entry at that
+    moment, and the regular file whose bytes that inode holds (None when the target is no file:
+    the link is broken)."""
 
     merged: MergedEntry
+    target_path: str
     target: MergedEntry | None
     content: FileEntry | None
 
 
 def _link(entry: FileEntry, merged: MergedEntry, state: dict[str, MergedEntry],
-          links: dict[str, _Link]) -> _Link:
-    target = state.get(normalize_entry_path(entry.linkname))
+          links: dict[str, _Link], resolver: _Resolver) -> _Link:
+    target_path = resolver.place(normalize_entry_path(entry.linkname))
+    target = state.get(target_path)
     content: FileEntry | None = None
     if target is not None:
         if target.entry.kind is EntryKind.FILE:
@@ -88,7 +160,7 @@ def _link(entry: FileEntry, merged: MergedEntry, state: dict[str, MergedEntry],
             through = links.get(target.entry.path)
             if through is not None and through.merged is target:
                 content = through.content
-    return _Link(merged, target, content)
+    return _Link(merged, target_path, target, content)
 
 
 def _settle_links(state: dict[str, MergedEntry], links: dict[str, _Link]) -> None:
@@ -100,7 +172,7 @@ def _settle_links(state: dict[str, MergedEntry], links: dict[str, _Link]) -> Non
         if state.get(path) is not link.merged or link.content is None:
             continue  # replaced or deleted since, or a broken link: left as the tar says
         entry = link.merged.entry
-        if state.get(normalize_entry_path(entry.linkname)) is link.target:
+        if state.get(link.target_path) is link.target:
             if entry.digest != link.content.digest:
                 entry = replace(entry, digest=link.content.digest, chunks=link.content.chunks)
         else:
@@ -128,37 +200,61 @@ def merge_layers(layers: Sequence[Sequence[FileEntry]]) -> tuple[MergedEntry, ..
     """Apply `layers` bottom-up and return the visible entries sorted by path."""
     state: dict[str, MergedEntry] = {}
     links: dict[str, _Link] = {}  # hard links in the order applied
+    resolver = _Resolver(state)
     for index, entries in enumerate(layers):
-        opaque = {split_path(e.path)[0] for e in entries if split_path(e.path)[1] == OPAQUE_MARKER}
-        _remove_subtrees(state, opaque, keep_roots=True)
-        deleted = {t for e in entries if (t := whiteout_target(e.path)) is not None}
-        _remove_subtrees(state, deleted, keep_roots=False)
-        replaced: set[str] = set()
+        # Markers apply before the layer's other entries, through the filesystem below it.
+        opaque = {
+            resolver.directory(split_path(e.path)[0])
+            for e in entries
+            if split_path(e.path)[1] == OPAQUE_MARKER
+        }
+        deleted = {
+            resolver.place(t) for e in entries if (t := whiteout_target(e.path)) is not None
+        }
+        if opaque or deleted:
+            _remove_subtrees(state, opaque, keep_roots=True)
+            _remove_subtrees(state, deleted, keep_roots=False)
+            if resolver.active:
+                resolver.changed()
+        emptied: set[str] = set()  # lower directories a non-directory of this layer replaced
         for entry in entries:
             if is_whiteout(entry.path):
                 continue
-            existing = state.get(entry.path)
+            path = resolver.place(entry.path)
+            if path != entry.path:
+                entry = replace(entry, path=path)
+            existing = state.get(path)
             if (
                 existing is not None
                 and existing.layer != index
-                and not (existing.entry.kind is EntryKind.DIR and entry.kind is EntryKind.DIR)
+                and existing.entry.kind is EntryKind.DIR
+                and entry.kind is not EntryKind.DIR
             ):
-                replaced.add(entry.path)
+                emptied.add(path)
             merged = MergedEntry(entry, index)
             if entry.kind is EntryKind.HARDLINK:
-                links.pop(entry.path, None)  # re-applied: it now comes after the links made since
-                links[entry.path] = _link(entry, merged, state, links)
-            state[entry.path] = merged
-        if replaced:
+                links.pop(path, None)  # re-applied: it now comes after the links made since
+                link = _link(entry, merged, state, links, resolver)
+                if link.target_path != normalize_entry_path(entry.linkname):
+                    # Named through a symlink: the merged view names the file it links to.
+                    entry = replace(entry, linkname=link.target_path)
+                    merged = MergedEntry(entry, index)
+                    link = replace(link, merged=merged)
+                links[path] = link
+            state[path] = merged
+            if entry.kind is EntryKind.SYMLINK or (
+                existing is not None and existing.entry.kind is EntryKind.SYMLINK
+            ):
+                resolver.changed()
+        emptied = {p for p in emptied if state[p].entry.kind is not EntryKind.DIR}
+        if emptied:
             # A non-directory replacing a lower directory drops that directory's lower children.
-            lower_children = {p for p in replaced if state[p].entry.kind is not EntryKind.DIR}
-            doomed = [
-                p
-                for p, m in state.items()
-                if m.layer != index and any(a in lower_children for a in _ancestors(p))
-            ]
+            inside = _below(emptied)
+            doomed = [p for p, m in state.items() if m.layer != index and p.startswith(inside)]
             for path in doomed:
                 del state[path]
+            if doomed and resolver.active:
+                resolver.changed()
     if links:
         _settle_links(state, links)
     return tuple(state[p] for p in sorted(state))
