@@ -12,6 +12,7 @@ from ..safe_text import terminal_safe
 
 _WIDTH = 80
 # An OCI digest (image-spec descriptor.md grammar, hex encodings): never cut.
+_COMPONENT = re.compile(r"[^/]*/|[^/]+")  # a path component with its '/'
 _DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-f]{32,}")
 _VERDICT_TEXT = {
     "identical": "IDENTICAL: the tarballs are byte-identical",
@@ -88,7 +89,14 @@ def _short(value: str | None, limit: int = 60, *, brief: bool = False) -> str:
     if _DIGEST.fullmatch(value):
         algorithm, _, encoded = value.partition(":")
         return f"{algorithm}:{encoded[:12]}" if brief else value
-    return value if len(value) <= limit else value[: limit - 3] + "..."
+    if len(value) <= limit:
+        return value
+    if "/" in value and " " not in value:
+        # A path says most at its end: keep the file name, drop leading components.
+        tail = value[-(limit - 3) :]
+        slash = tail.find("/")
+        return "..." + (tail[slash:] if 0 <= slash < len(tail) - 1 else tail)
+    return value[: limit - 3] + "..."
 
 
 # Drill-down facts of an `entry` node shown under it (sizes and digests stay in the JSON).
@@ -151,6 +159,18 @@ class _PathWrapper(textwrap.TextWrapper):
     """Wraps at spaces; a word longer than a line (a long path) is cut after its last '/' that
     fits, so it breaks between path components, and at the width only when no '/' fits. A
     digest breaks after its algorithm, so the hex stays whole on the next line."""
+
+    def _split_chunks(self, text: str) -> list[str]:
+        # A path longer than a continuation line will be cut anyway: offer every '/' as a break,
+        # so it fills the line it starts on instead of leaving that line short.
+        room = self.width - len(self.subsequent_indent)
+        chunks: list[str] = []
+        for chunk in super()._split_chunks(text):
+            if len(chunk) > room and "/" in chunk and not _DIGEST.fullmatch(chunk):
+                chunks.extend(_COMPONENT.findall(chunk))
+            else:
+                chunks.append(chunk)
+        return chunks
 
     def _handle_long_word(
         self, reversed_chunks: list[str], cur_line: list[str], cur_len: int, width: int
