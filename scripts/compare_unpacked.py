@@ -38,7 +38,7 @@ _KINDS = {
     stat.S_IFBLK: "blockdev",
     stat.S_IFIFO: "fifo",
 }
-_POLICY = '{"default":[{"type":"insecureAcceptAnything"}]}'
+POLICY = '{"default":[{"type":"insecureAcceptAnything"}]}'
 
 
 def _ocidiff(*args: str) -> bytes:
@@ -59,7 +59,7 @@ def _platform(archive: dict[str, object], wanted: str | None) -> str:
 
 
 def _unpack(image: str, work: Path, platform: str, transport: str) -> Path:
-    (work / "policy.json").write_text(_POLICY)
+    (work / "policy.json").write_text(POLICY)
     os_name, arch = platform.split("/")[:2]
     # Recompressed to gzip on the way: umoci 0.4.7 unpacks no zstd layers.
     subprocess.run(
@@ -94,8 +94,13 @@ def compare(image: str, rootfs: Path, platform: str) -> tuple[int, list[str]]:
             full = os.path.join(top, name)
             theirs[os.path.relpath(full, rootfs)] = full
     problems: list[str] = []
+    # Unpackers create the parent directories a layer does not list, and they stay when their
+    # members are deleted; the merged view lists members only.
+    layers = _ocidiff("ls", image, "--format", "jsonl", "--no-cache", "--platform", platform)
+    listed_dirs = {r["path"] for r in map(json.loads, layers.splitlines()) if r["type"] == "dir"}
     for path in sorted(set(ours) | set(theirs)):
-        if path == "." and path not in ours:
+        implied = os.path.isdir(theirs.get(path, "")) and path not in listed_dirs
+        if path not in ours and (path == "." or implied):
             continue
         if path not in theirs:
             problems.append(f"{path}: only in ocidiff's view ({ours[path]['type']})")

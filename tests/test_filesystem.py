@@ -206,3 +206,18 @@ def test_an_opaque_marker_at_the_root_hides_every_lower_path() -> None:
     lower = [directory("."), directory("a"), entry("a/x", b"x"), entry("top", b"t")]
     upper = [entry(".wh..wh..opq"), entry("new", b"n")]
     assert sorted(view([lower, upper])) == [".", "new"]
+
+
+def test_a_non_directory_over_an_implied_directory_removes_what_was_below() -> None:
+    """`b` was never listed, only implied by `b/x`; a symlink written at `b` replaces it and
+    everything below, as an unpacker's RemoveAll does (found by random layers against umoci)."""
+    lower = [entry("b/x", b"x"), entry("keep", b"k")]
+    upper = [symlink("b", "keep")]
+    assert view([lower, upper]) == {"b": ("symlink", "keep", None), "keep": ("file", "", b3(b"k"))}
+
+
+def test_layers_apply_member_by_member() -> None:
+    """Within one layer too: a file written over a directory drops what the same layer put in
+    it before (umoci applies members in order)."""
+    layer = [directory("a"), entry("a/x", b"x"), symlink("a/l", ".."), entry("a", b"now a file")]
+    assert view([layer]) == {"a": ("file", "", b3(b"now a file"))}

@@ -4,7 +4,9 @@ Pure: takes per-layer entry tuples, returns the final entries with the layer eac
 Rules (image-spec layer.md): an opaque marker `.wh..wh..opq` hides the lower children of its
 directory and applies before the layer's other entries; `.wh.<name>` deletes `<name>` (and its
 subtree) from lower layers only; other `.wh..wh.*` names are AUFS metadata and are ignored; a
-directory over a directory merges attributes, anything else replaces the path and its subtree.
+directory over a directory merges attributes, anything else replaces the path and its subtree,
+whichever layer put it there and whether a member listed the directory or only implied it.
+Members apply one by one, in tar order. Directories only implied by members are not listed.
 
 Hard links follow what an unpacker leaves on disk (checked against `umoci unpack`): a link made in
 layer i shares the inode its target had then, so when a later layer rewrites or deletes the target
@@ -13,8 +15,8 @@ A link's content is its target's, across layers too.
 
 A member whose parent directory is a symlink in the filesystem so far is written through it, and
 kept inside the root (`abs -> /usr/lib` then `abs/c` lands at `usr/lib/c`), as umoci, containerd
-and Docker apply layers; the entry's last component is never followed. Its `name` keeps what the
-tar says; its `path` is where the file lands.
+and Docker apply layers; the entry's last component is never followed (nor an opaque marker's
+directory). Its `name` keeps what the tar says; its `path` is where the file lands.
 """
 
 from __future__ import annotations
@@ -100,10 +102,6 @@ class _Resolver:
         if parent is None:
             parent = self._parents[head] = self._directory(head)
         return f"{parent}/{tail}" if parent else tail
-
-    def directory(self, path: str) -> str:
-        """`path` with every component resolved, as a directory it names."""
-        return self._directory(path) if self.active else path
 
     def _directory(self, path: str) -> str:
         pending = path.split("/")[::-1]
@@ -201,10 +199,11 @@ def merge_layers(layers: Sequence[Sequence[FileEntry]]) -> tuple[MergedEntry, ..
     state: dict[str, MergedEntry] = {}
     links: dict[str, _Link] = {}  # hard links in the order applied
     resolver = _Resolver(state)
+    parents: set[str] = set()  # directories some applied path was under: a filter, a superset
     for index, entries in enumerate(layers):
         # Markers apply before the layer's other entries, through the filesystem below it.
         opaque = {
-            resolver.directory(split_path(e.path)[0])
+            resolver.place(split_path(e.path)[0])
             for e in entries
             if split_path(e.path)[1] == OPAQUE_MARKER
         }
@@ -216,7 +215,6 @@ def merge_layers(layers: Sequence[Sequence[FileEntry]]) -> tuple[MergedEntry, ..
             _remove_subtrees(state, deleted, keep_roots=False)
             if resolver.active:
                 resolver.changed()
-        emptied: set[str] = set()  # lower directories a non-directory of this layer replaced
         for entry in entries:
             if is_whiteout(entry.path):
                 continue
@@ -224,13 +222,15 @@ def merge_layers(layers: Sequence[Sequence[FileEntry]]) -> tuple[MergedEntry, ..
             if path != entry.path:
                 entry = replace(entry, path=path)
             existing = state.get(path)
-            if (
-                existing is not None
-                and existing.layer != index
-                and existing.entry.kind is EntryKind.DIR
-                and entry.kind is not EntryKind.DIR
-            ):
-                emptied.add(path)
+            if entry.kind is not EntryKind.DIR and path in parents:
+                # Written over a directory (listed or only implied by its members): the
+                # unpacker removes it with everything below, whichever layer put that there.
+                inside = f"{path}/"
+                doomed = [p for p in state if p.startswith(inside)]
+                for below in doomed:
+                    del state[below]
+                if doomed and resolver.active:
+                    resolver.changed()
             merged = MergedEntry(entry, index)
             if entry.kind is EntryKind.HARDLINK:
                 links.pop(path, None)  # re-applied: it now comes after the links made since
@@ -242,18 +242,15 @@ def merge_layers(layers: Sequence[Sequence[FileEntry]]) -> tuple[MergedEntry, ..
                     link = replace(link, merged=merged)
                 links[path] = link
             state[path] = merged
+            head = path
+            while "/" in head:
+                head = head.rpartition("/")[0]
+                if head in parents:
+                    break  # and so are its own parents
+                parents.add(head)
             if entry.kind is EntryKind.SYMLINK or (
                 existing is not None and existing.entry.kind is EntryKind.SYMLINK
             ):
-                resolver.changed()
-        emptied = {p for p in emptied if state[p].entry.kind is not EntryKind.DIR}
-        if emptied:
-            # A non-directory replacing a lower directory drops that directory's lower children.
-            inside = _below(emptied)
-            doomed = [p for p, m in state.items() if m.layer != index and p.startswith(inside)]
-            for path in doomed:
-                del state[path]
-            if doomed and resolver.active:
                 resolver.changed()
     if links:
         _settle_links(state, links)
