@@ -312,31 +312,11 @@ skopeo copy -q "${SPOL[@]}" "oci:$L:umoci" "oci-archive:$O/umoci-unterminated.ta
 
 # ---------------------------------------------------------------- 12b. hard links across layers
 log "hardlinks-umoci: links to lower layers, then their targets rewritten or deleted"
-# Layer tars written verbatim by Python's tarfile (USTAR) and added with `umoci raw add-layer`:
-# what `umoci unpack` then leaves on disk is the reference for ocidiff's merged view (README).
+# Layer tars written by Python's tarfile (USTAR; scripts/umoci_layer_tars.py) and added with
+# `umoci raw add-layer`: what `umoci unpack` leaves on disk is the reference for the merged view.
 L=$W/hardlinks-layout
 mkdir -p "$W/hl"
-(cd "$W/hl" && python3 - <<'PY'
-import io, tarfile
-def tar(name, members):
-    with tarfile.open(name, "w", format=tarfile.USTAR_FORMAT) as out:
-        for info, data in members:
-            out.addfile(info, io.BytesIO(data) if data is not None else None)
-def info(path, kind, mode):
-    i = tarfile.TarInfo(path); i.type = kind; i.mode = mode; i.mtime = 1700000000; return i
-def f(path, data):
-    i = info(path, tarfile.REGTYPE, 0o644); i.size = len(data); return (i, data)
-def d(path):
-    return (info(path, tarfile.DIRTYPE, 0o755), None)
-def h(path, target):
-    i = info(path, tarfile.LNKTYPE, 0o644); i.linkname = target; return (i, None)
-tar("l1.tar", [d("x"), f("x/a", b"one\n"), f("x/keep", b"keep\n"), f("x/gone", b"gone\n"),
-               d("y"), f("y/t", b"tee\n"), h("y/h1", "y/t")])
-tar("l2.tar", [d("x"), h("x/b", "x/a"), h("x/c", "x/keep"), h("x/d", "x/gone"), h("x/e", "x/gone"),
-               d("y"), h("y/h2", "y/h1")])
-tar("l3.tar", [d("x"), f("x/a", b"two!!\n"), f("x/.wh.gone", b""), d("y"), f("y/t", b"TEE\n")])
-PY
-)
+python3 "$ROOT/scripts/umoci_layer_tars.py" hardlinks "$W/hl"
 umoci init --layout "$L"
 umoci new --image "$L:hardlinks"
 for layer in l1 l2 l3; do
@@ -350,32 +330,7 @@ skopeo copy -q "${SPOL[@]}" "oci:$L:hardlinks" "oci-archive:$O/hardlinks-umoci.t
 log "symlinks-umoci: members whose parent directory is a symlink in a lower layer"
 L=$W/symlinks-layout
 mkdir -p "$W/sl"
-(cd "$W/sl" && python3 - <<'PY'
-import io, tarfile
-def tar(name, members):
-    with tarfile.open(name, "w", format=tarfile.USTAR_FORMAT) as out:
-        for info, data in members:
-            out.addfile(info, io.BytesIO(data) if data is not None else None)
-def info(path, kind, mode):
-    i = tarfile.TarInfo(path); i.type = kind; i.mode = mode; i.mtime = 1700000000; return i
-def f(path, data):
-    i = info(path, tarfile.REGTYPE, 0o644); i.size = len(data); return (i, data)
-def d(path):
-    return (info(path, tarfile.DIRTYPE, 0o755), None)
-def s(path, target):
-    i = info(path, tarfile.SYMTYPE, 0o777); i.linkname = target; return (i, None)
-def h(path, target):
-    i = info(path, tarfile.LNKTYPE, 0o644); i.linkname = target; return (i, None)
-tar("l1.tar", [d("usr"), d("usr/lib"), f("usr/lib/a", b"a\n"), f("usr/lib/gone", b"gone\n"),
-               d("usr/share"), d("usr/share/doc"), f("usr/share/doc/old", b"old\n"),
-               s("lib", "usr/lib"), s("abs", "/usr/lib"), s("chain", "lib"), d("deep"),
-               d("deep/er"), s("deep/er/up", "../../usr/share"), s("esc", "../../../usr"),
-               s("swap", "usr/lib")])
-tar("l2.tar", [f("chain/c", b"c\n"), f("deep/er/up/doc/new", b"new\n"), f("esc/lib/e", b"e\n"),
-               f("abs/.wh.gone", b""), f("deep/er/up/doc/.wh..wh..opq", b""),
-               h("lib/hl", "abs/a"), s("lib/rel", "a"), d("swap"), f("swap/own", b"own\n")])
-PY
-)
+python3 "$ROOT/scripts/umoci_layer_tars.py" symlinks "$W/sl"
 umoci init --layout "$L"
 umoci new --image "$L:symlinks"
 for layer in l1 l2; do
