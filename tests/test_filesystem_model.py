@@ -102,8 +102,12 @@ class Model:
                 node = Node("symlink", member.linkname)
             elif member.kind is EntryKind.HARDLINK:
                 target = self.nodes.get(self.resolve_parent(member.linkname.strip("/")))
-                ok = target is not None and target.kind == "regular"
-                node = Node("regular", inode=target.inode) if ok and target else Node("broken")
+                if target is not None and target.kind == "regular":
+                    node = Node("regular", inode=target.inode)
+                elif target is not None and target.kind == "symlink":
+                    node = Node("symlink", target.target)  # link(2) does not follow it
+                else:
+                    node = Node("broken")
             else:
                 node = Node("regular", inode=Inode(member.digest))
             self.nodes[path] = node

@@ -92,18 +92,21 @@ class _Resolver:
         self._parents.clear()
 
     def place(self, path: str) -> str:
-        """`path` with its parent directory resolved; the last component is not followed."""
-        if not self.active:
-            return path
+        """`path` with its parent directory resolved; the last component is not followed.
+        '..' in a hostile name is kept inside the root, as umoci does."""
         head, _, tail = path.rpartition("/")
-        if not head:
+        if not head or not (self.active or ".." in head):
             return path
         parent = self._parents.get(head)
         if parent is None:
-            parent = self._parents[head] = self._directory(head)
+            parent, lasting = self._directory(head)
+            if lasting:
+                self._parents[head] = parent
         return f"{parent}/{tail}" if parent else tail
 
-    def _directory(self, path: str) -> str:
+    def _directory(self, path: str) -> tuple[str, bool]:
+        """The resolved directory, and whether that answer lasts until `changed()`: not when
+        it lands nowhere yet, since a later member may put a file there."""
         pending = path.split("/")[::-1]
         done: list[str] = []
         followed = 0
@@ -121,28 +124,31 @@ class _Resolver:
                 continue
             followed += 1
             if followed > _MAX_SYMLINKS:
-                return path  # a loop: runtimes refuse it; keep the path the tar names
+                return path, True  # a loop: runtimes refuse it; keep the path the tar names
             target = found.entry.linkname
             done.pop()
             if target.startswith("/"):
                 done = []
             pending.extend(target.split("/")[::-1])
         resolved = "/".join(done)
-        landing = self._state.get(resolved) if resolved else None
-        if landing is not None and landing.entry.kind is not EntryKind.DIR:
-            return path  # through a link to a file: the write fails in runtimes; keep the name
-        return resolved
+        if not resolved:
+            return resolved, True
+        landing = self._state.get(resolved)
+        if landing is None:
+            return resolved, False
+        if landing.entry.kind is not EntryKind.DIR:
+            return path, True  # through a link to a file: runtimes fail; keep the tar's name
+        return resolved, True
 
 
 @dataclass(frozen=True, slots=True)
 class _Link:
-    """A hard link as it was applied: where its target was, the target's merged entry at that
-    moment, and the regular file whose bytes that inode holds (None when the target is no file:
-    the link is broken)."""
+    """A hard link as it was applied: where its target was, and the regular file entry whose
+    bytes that inode holds (None when the target was no file: the link is broken). Links with
+    the same `content` object share one inode."""
 
     merged: MergedEntry
     target_path: str
-    target: MergedEntry | None
     content: FileEntry | None
 
 
@@ -158,39 +164,55 @@ def _link(entry: FileEntry, merged: MergedEntry, state: dict[str, MergedEntry],
             through = links.get(target.entry.path)
             if through is not None and through.merged is target:
                 content = through.content
-    return _Link(merged, target_path, target, content)
+    return _Link(merged, target_path, content)
+
+
+def _symlink_twin(entry: FileEntry, merged: MergedEntry, state: dict[str, MergedEntry],
+                  resolver: _Resolver) -> tuple[FileEntry, MergedEntry]:
+    """A hard link to a symlink is that symlink again: link(2) does not follow it."""
+    target = state.get(resolver.place(normalize_entry_path(entry.linkname)))
+    if target is None or target.entry.kind is not EntryKind.SYMLINK:
+        return entry, merged
+    twin = replace(entry, kind=EntryKind.SYMLINK, linkname=target.entry.linkname)
+    return twin, MergedEntry(twin, merged.layer)
+
+
+def _reaches(path: str, home: str, sharing: set[str], links: dict[str, _Link]) -> bool:
+    """Whether following link targets from `path` through the visible links of one inode
+    (`sharing`) ends at `home`, with no cycle."""
+    seen = {path}
+    while path != home:
+        path = links[path].target_path
+        if path in seen or path not in sharing:
+            return False
+        seen.add(path)
+    return True
 
 
 def _settle_links(state: dict[str, MergedEntry], links: dict[str, _Link]) -> None:
-    """Give every visible hard link its content, and turn the first link to a rewritten or
-    deleted target into the file the others now link to (see the module doc)."""
-    orphans: dict[int, str] = {}  # id of the target entry a link was made to -> the new file
-    settled: dict[str, MergedEntry] = {}
+    """Give every visible hard link its inode's content. When the file that made the inode was
+    rewritten or deleted, the first link made to it becomes that file and the others link to it
+    (see the module doc)."""
+    inodes: dict[int, list[str]] = {}  # id of the file entry that made it -> its visible links
     for path, link in links.items():
-        if state.get(path) is not link.merged or link.content is None:
-            continue  # replaced or deleted since, or a broken link: left as the tar says
-        entry = link.merged.entry
-        if state.get(link.target_path) is link.target:
-            if entry.digest != link.content.digest:
-                entry = replace(entry, digest=link.content.digest, chunks=link.content.chunks)
-        else:
-            key = id(link.target)
-            first = orphans.setdefault(key, path)
-            if first == path:
-                entry = replace(
-                    entry,
-                    kind=EntryKind.FILE,
-                    linkname="",
-                    size=link.content.size,
-                    digest=link.content.digest,
-                    chunks=link.content.chunks,
-                )
-            else:
-                entry = replace(
-                    entry, linkname=first, digest=link.content.digest, chunks=link.content.chunks
-                )
-        if entry is not link.merged.entry:
-            settled[path] = MergedEntry(entry, link.merged.layer)
+        if state.get(path) is link.merged and link.content is not None:
+            inodes.setdefault(id(link.content), []).append(path)
+    settled: dict[str, MergedEntry] = {}
+    for paths in inodes.values():
+        content = links[paths[0]].content
+        assert content is not None
+        maker = state.get(content.path)
+        home = content.path if maker is not None and maker.entry is content else paths[0]
+        sharing = {home, *paths}
+        for path in paths:
+            merged = links[path].merged
+            entry = replace(merged.entry, digest=content.digest, chunks=content.chunks)
+            if path == home:
+                entry = replace(entry, kind=EntryKind.FILE, linkname="", size=content.size)
+            elif not _reaches(path, home, sharing, links):
+                entry = replace(entry, linkname=home)
+            if entry != merged.entry:
+                settled[path] = MergedEntry(entry, merged.layer)
     state.update(settled)
 
 
@@ -222,6 +244,13 @@ def merge_layers(layers: Sequence[Sequence[FileEntry]]) -> tuple[MergedEntry, ..
             if path != entry.path:
                 entry = replace(entry, path=path)
             existing = state.get(path)
+            if (
+                resolver.active
+                and existing is not None
+                and existing.entry.kind is EntryKind.DIR
+                and entry.kind is not EntryKind.DIR
+            ):
+                resolver.changed()  # a directory some resolution may have landed in is gone
             if entry.kind is not EntryKind.DIR and path in parents:
                 # Written over a directory (listed or only implied by its members): the
                 # unpacker removes it with everything below, whichever layer put that there.
@@ -233,8 +262,10 @@ def merge_layers(layers: Sequence[Sequence[FileEntry]]) -> tuple[MergedEntry, ..
                     resolver.changed()
             merged = MergedEntry(entry, index)
             if entry.kind is EntryKind.HARDLINK:
-                links.pop(path, None)  # re-applied: it now comes after the links made since
+                entry, merged = _symlink_twin(entry, merged, state, resolver)
+            if entry.kind is EntryKind.HARDLINK:
                 link = _link(entry, merged, state, links, resolver)
+                links.pop(path, None)  # re-applied: it now comes after the links made since
                 if link.target_path != normalize_entry_path(entry.linkname):
                     # Named through a symlink: the merged view names the file it links to.
                     entry = replace(entry, linkname=link.target_path)
