@@ -206,11 +206,15 @@ def _settle_links(state: dict[str, MergedEntry], links: dict[str, _Link]) -> Non
         sharing = {home, *paths}
         for path in paths:
             merged = links[path].merged
-            entry = replace(merged.entry, digest=content.digest, chunks=content.chunks)
+            entry = merged.entry
             if path == home:
-                entry = replace(entry, kind=EntryKind.FILE, linkname="", size=content.size)
-            elif not _reaches(path, home, sharing, links):
-                entry = replace(entry, linkname=home)
+                entry = replace(entry, kind=EntryKind.FILE, linkname="", size=content.size,
+                                digest=content.digest, chunks=content.chunks)
+            else:
+                # A link lists its inode's digest (as a layer does for a link within it).
+                entry = replace(entry, digest=content.digest)
+                if not _reaches(path, home, sharing, links):
+                    entry = replace(entry, linkname=home)
             if entry != merged.entry:
                 settled[path] = MergedEntry(entry, merged.layer)
     state.update(settled)
