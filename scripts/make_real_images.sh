@@ -310,35 +310,27 @@ umoci config --image "$L:umoci" --no-history --created "$TS_RFC"
 umoci gc --layout "$L"
 skopeo copy -q "${SPOL[@]}" "oci:$L:umoci" "oci-archive:$O/umoci-unterminated.tar:umoci"
 
-# ---------------------------------------------------------------- 12b. hard links across layers
-log "hardlinks-umoci: links to lower layers, then their targets rewritten or deleted"
+# ---------------------------------------------------------------- 12b/12c. umoci raw add-layer
 # Layer tars written by Python's tarfile (USTAR; scripts/umoci_layer_tars.py) and added with
 # `umoci raw add-layer`: what `umoci unpack` leaves on disk is the reference for the merged view.
-L=$W/hardlinks-layout
-mkdir -p "$W/hl"
-python3 "$ROOT/scripts/umoci_layer_tars.py" hardlinks "$W/hl"
-umoci init --layout "$L"
-umoci new --image "$L:hardlinks"
-for layer in l1 l2 l3; do
-    umoci raw add-layer --image "$L:hardlinks" --history.created "$TS_RFC" "$W/hl/$layer.tar"
-done
-umoci config --image "$L:hardlinks" --no-history --created "$TS_RFC"
-umoci gc --layout "$L"
-skopeo copy -q "${SPOL[@]}" "oci:$L:hardlinks" "oci-archive:$O/hardlinks-umoci.tar:hardlinks"
-
-# ---------------------------------------------------------------- 12c. paths through symlinks
+# umoci_stack NAME: the stack NAME of umoci_layer_tars.py as $O/NAME-umoci.tar, tagged NAME.
+umoci_stack() {
+    local name=$1 layout=$W/$1-layout tars=$W/$1-tars
+    mkdir -p "$tars"
+    python3 "$ROOT/scripts/umoci_layer_tars.py" "$name" "$tars"
+    umoci init --layout "$layout"
+    umoci new --image "$layout:$name"
+    for tar in "$tars"/l*.tar; do
+        umoci raw add-layer --image "$layout:$name" --history.created "$TS_RFC" "$tar"
+    done
+    umoci config --image "$layout:$name" --no-history --created "$TS_RFC"
+    umoci gc --layout "$layout"
+    skopeo copy -q "${SPOL[@]}" "oci:$layout:$name" "oci-archive:$O/$name-umoci.tar:$name"
+}
+log "hardlinks-umoci: links to lower layers, then their targets rewritten or deleted"
+umoci_stack hardlinks
 log "symlinks-umoci: members whose parent directory is a symlink in a lower layer"
-L=$W/symlinks-layout
-mkdir -p "$W/sl"
-python3 "$ROOT/scripts/umoci_layer_tars.py" symlinks "$W/sl"
-umoci init --layout "$L"
-umoci new --image "$L:symlinks"
-for layer in l1 l2; do
-    umoci raw add-layer --image "$L:symlinks" --history.created "$TS_RFC" "$W/sl/$layer.tar"
-done
-umoci config --image "$L:symlinks" --no-history --created "$TS_RFC"
-umoci gc --layout "$L"
-skopeo copy -q "${SPOL[@]}" "oci:$L:symlinks" "oci-archive:$O/symlinks-umoci.tar:symlinks"
+umoci_stack symlinks
 
 # ---------------------------------------------------------------- 13. pycache
 log "pycache-a/b: .pyc files that differ only in embedded mtime / path"

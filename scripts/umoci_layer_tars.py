@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the layer tars of the umoci-built fixtures (make_real_images.sh, sections 12b and 12c):
+"""Writes the layer tars of the umoci-built fixtures (make_real_images.sh, `umoci_stack`):
 plain USTAR from Python's tarfile, so umoci adds them byte for byte.
 
 Usage: python3 scripts/umoci_layer_tars.py hardlinks|symlinks OUT_DIR   (writes l1.tar, l2.tar...)
