@@ -17,13 +17,12 @@ from ..filesystem import MergedEntry, merge_layers
 from ..inventory import FileEntry
 from ..leftovers import CACHE_EXCEPTIONS, CACHE_PATHS, LOG_PATHS
 from ..oci.image import ImageRef
-from ..oci.model import ANNOTATION_REWRITTEN
+from ..oci.model import ANNOTATION_REWRITTEN, BASE_ANNOTATIONS
 from ..tar.events import EntryKind
 from .analysis import LayerRecord
 from .facts import ContentFact, expected_source
 
 MAX_EXAMPLES = 5
-BASE_ANNOTATIONS = ("org.opencontainers.image.base.name", "org.opencontainers.image.base.digest")
 
 # code -> what it means; docs/lint.md says how to fix each one.
 HAZARDS: dict[str, str] = {

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from ..filesystem import merge_layers
 from ..oci.image import ImageArchive, ImageRef, LayerRef, Problem, ProblemKind
+from ..oci.model import BASE_ANNOTATIONS
 from ..verify import check_layer
 from .analysis import LayerFailure, LayerRecord
-from .lint import BASE_ANNOTATIONS, Hazard, claimed_epoch, lint_image
+from .lint import Hazard, claimed_epoch, lint_image
 from .values import encode
 from .walk import AuditInput
 

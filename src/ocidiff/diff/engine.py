@@ -16,15 +16,18 @@ from ..digest import short
 from ..filesystem import merge_layers
 from ..inventory import LayerInventory
 from ..oci.image import ImageArchive, ImageRef
-from ..oci.model import ANNOTATION_CREATED, ANNOTATION_REWRITTEN
+from ..oci.model import (
+    ANNOTATION_BASE_DIGEST,
+    ANNOTATION_CREATED,
+    ANNOTATION_REWRITTEN,
+    BASE_ANNOTATIONS,
+)
 from ..report import Change, Node
 from .config import diff_config, map_diff
 from .entries import ContentExplainer, compare_entry_lists
 from .match import Aligned, align_layers
 
 _NAME_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
-ANNOTATION_BASE_DIGEST = "org.opencontainers.image.base.digest"
-_BASE_ANNOTATIONS = (ANNOTATION_BASE_DIGEST, "org.opencontainers.image.base.name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +121,7 @@ def _manifest_changes(old: ImageRef, new: ImageRef, key: str) -> list[Change]:
         cause = (
             "created-timestamp"
             if name == ANNOTATION_CREATED
-            else ("base-image" if name in _BASE_ANNOTATIONS else "annotations")
+            else ("base-image" if name in BASE_ANNOTATIONS else "annotations")
         )
         detail = _same_first_layer(old, new) if name == ANNOTATION_BASE_DIGEST else None
         changes.append(Change(cause, f"{key}/manifest/annotations", name, a, b, detail))

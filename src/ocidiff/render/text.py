@@ -11,8 +11,8 @@ from ..report import Change, Node, Report
 from ..safe_text import terminal_safe
 
 _WIDTH = 80
-# An OCI digest (image-spec descriptor.md grammar, hex encodings): never cut.
 _COMPONENT = re.compile(r"[^/]*/|[^/]+")  # a path component with its '/'
+# An OCI digest (image-spec descriptor.md grammar, hex encodings): never cut.
 _DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-f]{32,}")
 _VERDICT_TEXT = {
     "identical": "IDENTICAL: the tarballs are byte-identical",
@@ -156,9 +156,9 @@ def _diff_line(prefix: str, line: str) -> list[str]:
 
 
 class _PathWrapper(textwrap.TextWrapper):
-    """Wraps at spaces; a word longer than a line (a long path) is cut after its last '/' that
-    fits, so it breaks between path components, and at the width only when no '/' fits. A
-    digest breaks after its algorithm, so the hex stays whole on the next line."""
+    """Wraps at spaces, and a path longer than a line between its components; a component
+    longer than a line is cut at the width. A digest breaks after its algorithm, so the hex
+    stays whole on the next line."""
 
     def _split_chunks(self, text: str) -> list[str]:
         # A path longer than a continuation line will be cut anyway: offer every '/' as a break,
