@@ -57,25 +57,56 @@ def whiteout_target(path: str) -> str | None:
     return f"{head}/{name}" if head else name
 
 
-def _below(roots: set[str]) -> tuple[str, ...]:
-    """Prefixes every path inside one of `roots` starts with ("" is the root directory)."""
-    return ("",) if "" in roots else tuple(f"{root}/" for root in roots)
+class _Tree:
+    """The merged state with who is below whom, implied directories included, so that a subtree
+    goes in time proportional to its size, not to the whole filesystem (a hostile layer can
+    replace directories at will)."""
 
+    def __init__(self, state: dict[str, MergedEntry]) -> None:
+        self.state = state
+        self._below: dict[str, set[str]] = {}  # directory ("" is the root) -> paths right in it
+        self._known: set[str] = set()  # every path in `_below`'s sets
 
-def _remove_subtrees(state: dict[str, MergedEntry], roots: set[str], *, keep_roots: bool) -> None:
-    if not roots:
-        return
-    inside = _below(roots)
-    doomed = [
-        path
-        for path in state
-        if (path.startswith(inside) and path != ".") or (not keep_roots and path in roots)
-    ]
-    for path in doomed:
-        del state[path]
+    def put(self, path: str, merged: MergedEntry) -> None:
+        self.state[path] = merged
+        child = path
+        while child not in self._known:  # link it, and any directory it implies, to its parent
+            self._known.add(child)
+            parent = child.rpartition("/")[0]
+            self._below.setdefault(parent, set()).add(child)
+            if not parent:
+                break
+            child = parent
+
+    def remove_below(self, path: str) -> bool:
+        """Remove every path inside `path` (listed or implied); the root's own '.' entry stays.
+        Whether anything was removed."""
+        pending = list(self._below.pop(path, ()))
+        removed = False
+        while pending:
+            inside = pending.pop()
+            if inside == ".":
+                self._below.setdefault("", set()).add(inside)
+                continue
+            self._known.discard(inside)
+            removed = self.state.pop(inside, None) is not None or removed
+            pending.extend(self._below.pop(inside, ()))
+        return removed
+
+    def remove(self, path: str) -> bool:
+        """Remove `path` and everything inside it."""
+        removed = self.state.pop(path, None) is not None
+        if path in self._known:
+            self._known.discard(path)
+            self._below.get(path.rpartition("/")[0], set()).discard(path)
+        return self.remove_below(path) or removed
 
 
 _MAX_SYMLINKS = 40  # followed while resolving one path, as Linux's ELOOP limit
+# Components walked while resolving one parent, and the longest name resolved: far past any real
+# path (Linux's PATH_MAX is 4096 bytes), and a bound on what a hostile layer can make us do.
+_MAX_STEPS = 256
+_MAX_RESOLVED = 1024
 
 
 class _Resolver:
@@ -95,7 +126,7 @@ class _Resolver:
         """`path` with its parent directory resolved; the last component is not followed.
         '..' in a hostile name is kept inside the root, as umoci does."""
         head, _, tail = path.rpartition("/")
-        if not head or not (self.active or ".." in head):
+        if not head or not (self.active or ".." in head) or len(head) > _MAX_RESOLVED:
             return path
         parent = self._parents.get(head)
         if parent is None:
@@ -109,8 +140,11 @@ class _Resolver:
         it lands nowhere yet, since a later member may put a file there."""
         pending = path.split("/")[::-1]
         done: list[str] = []
-        followed = 0
+        followed = steps = 0
         while pending:
+            steps += 1
+            if steps > _MAX_STEPS:
+                return path, True  # beyond any real layout: keep the path the tar names
             part = pending.pop()
             if part in ("", "."):
                 continue
@@ -223,9 +257,9 @@ def _settle_links(state: dict[str, MergedEntry], links: dict[str, _Link]) -> Non
 def merge_layers(layers: Sequence[Sequence[FileEntry]]) -> tuple[MergedEntry, ...]:
     """Apply `layers` bottom-up and return the visible entries sorted by path."""
     state: dict[str, MergedEntry] = {}
+    tree = _Tree(state)
     links: dict[str, _Link] = {}  # hard links in the order applied
     resolver = _Resolver(state)
-    parents: set[str] = set()  # directories some applied path was under: a filter, a superset
     for index, entries in enumerate(layers):
         # Markers apply before the layer's other entries, through the filesystem below it.
         opaque = {
@@ -237,8 +271,10 @@ def merge_layers(layers: Sequence[Sequence[FileEntry]]) -> tuple[MergedEntry, ..
             resolver.place(t) for e in entries if (t := whiteout_target(e.path)) is not None
         }
         if opaque or deleted:
-            _remove_subtrees(state, opaque, keep_roots=True)
-            _remove_subtrees(state, deleted, keep_roots=False)
+            for directory in opaque:
+                tree.remove_below(directory)
+            for target in deleted:
+                tree.remove(target)
             if resolver.active:
                 resolver.changed()
         for entry in entries:
@@ -255,15 +291,10 @@ def merge_layers(layers: Sequence[Sequence[FileEntry]]) -> tuple[MergedEntry, ..
                 and entry.kind is not EntryKind.DIR
             ):
                 resolver.changed()  # a directory some resolution may have landed in is gone
-            if entry.kind is not EntryKind.DIR and path in parents:
-                # Written over a directory (listed or only implied by its members): the
-                # unpacker removes it with everything below, whichever layer put that there.
-                inside = f"{path}/"
-                doomed = [p for p in state if p.startswith(inside)]
-                for below in doomed:
-                    del state[below]
-                if doomed and resolver.active:
-                    resolver.changed()
+            # Written over a directory (listed or only implied by its members), a non-directory
+            # removes it with everything below, whichever layer put that there.
+            if entry.kind is not EntryKind.DIR and tree.remove_below(path) and resolver.active:
+                resolver.changed()
             merged = MergedEntry(entry, index)
             if entry.kind is EntryKind.HARDLINK:
                 entry, merged = _symlink_twin(entry, merged, state, resolver)
@@ -276,13 +307,7 @@ def merge_layers(layers: Sequence[Sequence[FileEntry]]) -> tuple[MergedEntry, ..
                     merged = MergedEntry(entry, index)
                     link = replace(link, merged=merged)
                 links[path] = link
-            state[path] = merged
-            head = path
-            while "/" in head:
-                head = head.rpartition("/")[0]
-                if head in parents:
-                    break  # and so are its own parents
-                parents.add(head)
+            tree.put(path, merged)
             if entry.kind is EntryKind.SYMLINK or (
                 existing is not None and existing.entry.kind is EntryKind.SYMLINK
             ):
