@@ -186,10 +186,17 @@ class _Link:
     content: FileEntry | None
 
 
-def _link(entry: FileEntry, merged: MergedEntry, state: dict[str, MergedEntry],
-          links: dict[str, _Link], resolver: _Resolver) -> _Link:
-    target_path = resolver.place(normalize_entry_path(entry.linkname))
+def _apply_link(entry: FileEntry, index: int, state: dict[str, MergedEntry],
+                links: dict[str, _Link], resolver: _Resolver) -> MergedEntry:
+    """The merged entry of a hard link, its target resolved once: a link to a symlink is that
+    symlink again (link(2) does not follow it); a link to a file (or through another link) is
+    recorded in `links` with the file whose bytes the inode holds."""
+    named = normalize_entry_path(entry.linkname)
+    target_path = resolver.place(named)
     target = state.get(target_path)
+    if target is not None and target.entry.kind is EntryKind.SYMLINK:
+        return MergedEntry(replace(entry, kind=EntryKind.SYMLINK,
+                                   linkname=target.entry.linkname), index)
     content: FileEntry | None = None
     if target is not None:
         if target.entry.kind is EntryKind.FILE:
@@ -198,17 +205,13 @@ def _link(entry: FileEntry, merged: MergedEntry, state: dict[str, MergedEntry],
             through = links.get(target.entry.path)
             if through is not None and through.merged is target:
                 content = through.content
-    return _Link(merged, target_path, content)
-
-
-def _symlink_twin(entry: FileEntry, merged: MergedEntry, state: dict[str, MergedEntry],
-                  resolver: _Resolver) -> tuple[FileEntry, MergedEntry]:
-    """A hard link to a symlink is that symlink again: link(2) does not follow it."""
-    target = state.get(resolver.place(normalize_entry_path(entry.linkname)))
-    if target is None or target.entry.kind is not EntryKind.SYMLINK:
-        return entry, merged
-    twin = replace(entry, kind=EntryKind.SYMLINK, linkname=target.entry.linkname)
-    return twin, MergedEntry(twin, merged.layer)
+    if target_path != named:
+        # Named through a symlink: the merged view names the file it links to.
+        entry = replace(entry, linkname=target_path)
+    merged = MergedEntry(entry, index)
+    links.pop(entry.path, None)  # re-applied: it now comes after the links made since
+    links[entry.path] = _Link(merged, target_path, content)
+    return merged
 
 
 def _reaches(path: str, home: str, sharing: set[str], links: dict[str, _Link]) -> bool:
@@ -295,18 +298,11 @@ def merge_layers(layers: Sequence[Sequence[FileEntry]]) -> tuple[MergedEntry, ..
             # removes it with everything below, whichever layer put that there.
             if entry.kind is not EntryKind.DIR and tree.remove_below(path) and resolver.active:
                 resolver.changed()
-            merged = MergedEntry(entry, index)
             if entry.kind is EntryKind.HARDLINK:
-                entry, merged = _symlink_twin(entry, merged, state, resolver)
-            if entry.kind is EntryKind.HARDLINK:
-                link = _link(entry, merged, state, links, resolver)
-                links.pop(path, None)  # re-applied: it now comes after the links made since
-                if link.target_path != normalize_entry_path(entry.linkname):
-                    # Named through a symlink: the merged view names the file it links to.
-                    entry = replace(entry, linkname=link.target_path)
-                    merged = MergedEntry(entry, index)
-                    link = replace(link, merged=merged)
-                links[path] = link
+                merged = _apply_link(entry, index, state, links, resolver)
+                entry = merged.entry
+            else:
+                merged = MergedEntry(entry, index)
             tree.put(path, merged)
             if entry.kind is EntryKind.SYMLINK or (
                 existing is not None and existing.entry.kind is EntryKind.SYMLINK
