@@ -27,6 +27,22 @@ def test_truncated_tarball_is_one_line_exit_2(tmp_path: Path) -> None:
         assert str(bad) in lines[0] and "offset" in lines[0]
 
 
+def test_a_file_shorter_than_a_tar_block_is_no_layer(tmp_path: Path) -> None:
+    """`ls` used to take a few bytes of anything for an empty bare layer: no output, exit 0."""
+    for name, data in (("note.txt", b"hello, not a tar\n"), ("cut.tar", b'{"x":\n')):
+        bad = tmp_path / name
+        bad.write_bytes(data)
+        for args in (("ls", str(bad)), ("ls", str(bad), "--merged")):
+            result = run(*args)
+            assert result.returncode == 2, (args, result.stdout, result.stderr)
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and str(bad) in lines[0] and "Traceback" not in result.stderr
+    for name, data in (("end-blocks.tar", bytes(1024)), ("empty.tar", b"")):
+        empty_layer = tmp_path / name  # an empty layer, as written with and without end blocks
+        empty_layer.write_bytes(data)
+        assert run("ls", str(empty_layer)).returncode == 0
+
+
 def test_flipped_byte_in_any_blob_is_named(tmp_path: Path) -> None:
     import tarfile
 

@@ -60,6 +60,7 @@ from .tar.events import (
     NeedData,
     Trailer,
 )
+from .tar.header import BLOCK_SIZE
 from .verify import LayerVerdict, VerifyReport, check_layer, summarize
 
 if TYPE_CHECKING:  # the diff machinery is imported by `diff_archives`: verify and ls skip it
@@ -699,6 +700,10 @@ def _first_member_names(path: Path) -> list[str] | None:
         names: list[str] = []
         while len(names) < 8:
             event = parser.next_event()
+            if isinstance(event, NeedData) and not names and 0 < total < BLOCK_SIZE:
+                # Shorter than one tar block: no layer (the archive reader says why). An empty
+                # file stays an empty layer: docker save before 1.10 wrote those.
+                return None
             if isinstance(event, NeedData | ArchiveEnd):
                 break
             if isinstance(event, EntryHeader):
